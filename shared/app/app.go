@@ -1,0 +1,71 @@
+// Package app builds the service's parts from its configuration: stores, the fleet service and
+// the authenticator. Mains call it once at start-up and wire the result to their entry point.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/streamtime/fleet-providers/shared/auth"
+	"github.com/streamtime/fleet-providers/shared/config"
+	"github.com/streamtime/fleet-providers/shared/embedded"
+	"github.com/streamtime/fleet-providers/shared/fleet"
+	"github.com/streamtime/fleet-providers/shared/logging"
+)
+
+// App is the assembled service.
+type App struct {
+	Config  config.Config
+	Logger  *slog.Logger
+	Store   fleet.Store
+	Secrets fleet.SecretStore
+	Service *fleet.Service
+	// Verifier checks bearer tokens; nil when the API Gateway authorizer is trusted instead.
+	Verifier *auth.Verifier
+	closers  []func() error
+}
+
+// Build assembles the app. validators may be nil for functions that never validate.
+func Build(ctx context.Context, cfg config.Config, validators fleet.Validators) (*App, error) {
+	a := &App{Config: cfg, Logger: logging.New(os.Stderr, cfg.LogLevel)}
+	switch cfg.Store {
+	case config.StoreEmbedded:
+		db, err := embedded.Open(cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		a.Store, a.Secrets = db.Providers(), db.Secrets()
+		a.closers = append(a.closers, db.Close)
+	case config.StoreAWS:
+		if err := a.buildAWS(ctx); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("unknown store %q", cfg.Store)
+	}
+	if !cfg.TrustAuthorizer {
+		v, err := auth.NewVerifier(auth.VerifierConfig{Issuer: cfg.AuthIssuer, Audience: cfg.AuthAudience, JWKS: cfg.AuthJWKS})
+		if err != nil {
+			return nil, err
+		}
+		a.Verifier = v
+	}
+	a.Service = fleet.New(a.Store, a.Secrets, validators, fleet.Options{
+		ValidateTimeout: cfg.ValidateTimeout,
+		ErrorThreshold:  cfg.ErrorThreshold,
+	})
+	return a, nil
+}
+
+// Close releases what Build opened.
+func (a *App) Close() error {
+	var first error
+	for _, c := range a.closers {
+		if err := c(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}

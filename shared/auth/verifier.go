@@ -1,0 +1,121 @@
+package auth
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+)
+
+// Algorithms accepted for tokens; "none" and HMAC are never accepted.
+var algorithms = []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.ES256, jose.ES384, jose.EdDSA}
+
+// VerifierConfig says which tokens to trust.
+type VerifierConfig struct {
+	Issuer   string
+	Audience string
+	// JWKS is a JSON Web Key Set with the issuer's public keys.
+	JWKS []byte
+	// Leeway tolerates clock skew on exp/nbf/iat (default 30 s).
+	Leeway time.Duration
+	Now    func() time.Time
+}
+
+// Verifier checks JWT bearer tokens: signature against the configured keys, issuer, audience,
+// expiry, and the org and scope claims.
+type Verifier struct {
+	cfg  VerifierConfig
+	keys jose.JSONWebKeySet
+}
+
+// NewVerifier validates cfg and parses its key set.
+func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
+	if cfg.Issuer == "" || cfg.Audience == "" {
+		return nil, errors.New("auth: issuer and audience are required")
+	}
+	var keys jose.JSONWebKeySet
+	if err := json.Unmarshal(cfg.JWKS, &keys); err != nil {
+		return nil, fmt.Errorf("auth: JWKS is not a JSON Web Key Set: %w", err)
+	}
+	if len(keys.Keys) == 0 {
+		return nil, errors.New("auth: JWKS has no keys")
+	}
+	for _, k := range keys.Keys {
+		if !k.IsPublic() {
+			return nil, errors.New("auth: JWKS must hold public keys only")
+		}
+	}
+	if cfg.Leeway == 0 {
+		cfg.Leeway = 30 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Verifier{cfg: cfg, keys: keys}, nil
+}
+
+// Claims are the token claims this service reads beyond the registered ones.
+type Claims struct {
+	Org string `json:"org"`
+	// Scope is space separated (RFC 8693 / OAuth 2.0 style); Scp is the array form some IdPs use.
+	Scope string   `json:"scope,omitempty"`
+	Scp   []string `json:"scp,omitempty"`
+}
+
+// Verify checks token and returns its principal; every failure is ErrUnauthenticated.
+func (v *Verifier) Verify(token string) (Principal, error) {
+	tok, err := jwt.ParseSigned(token, algorithms)
+	if err != nil || len(tok.Headers) != 1 {
+		return Principal{}, ErrUnauthenticated
+	}
+	key, ok := v.key(tok.Headers[0].KeyID)
+	if !ok {
+		return Principal{}, ErrUnauthenticated
+	}
+	var std jwt.Claims
+	var c Claims
+	if err := tok.Claims(key.Key, &std, &c); err != nil {
+		return Principal{}, ErrUnauthenticated
+	}
+	if std.Expiry == nil {
+		return Principal{}, ErrUnauthenticated
+	}
+	err = std.ValidateWithLeeway(jwt.Expected{
+		Issuer:      v.cfg.Issuer,
+		AnyAudience: jwt.Audience{v.cfg.Audience},
+		Time:        v.cfg.Now(),
+	}, v.cfg.Leeway)
+	if err != nil || c.Org == "" {
+		return Principal{}, ErrUnauthenticated
+	}
+	scopes := append(strings.Fields(c.Scope), c.Scp...)
+	return Principal{Subject: std.Subject, Org: c.Org, Scopes: scopes}, nil
+}
+
+func (v *Verifier) key(kid string) (jose.JSONWebKey, bool) {
+	if kid != "" {
+		ks := v.keys.Key(kid)
+		if len(ks) == 0 {
+			return jose.JSONWebKey{}, false
+		}
+		return ks[0], true
+	}
+	if len(v.keys.Keys) == 1 {
+		return v.keys.Keys[0], true
+	}
+	return jose.JSONWebKey{}, false
+}
+
+// Authenticate verifies the request's bearer token.
+func (v *Verifier) Authenticate(r *http.Request) (Principal, error) {
+	token, ok := BearerToken(r.Header.Get("Authorization"))
+	if !ok {
+		return Principal{}, ErrUnauthenticated
+	}
+	return v.Verify(token)
+}

@@ -84,7 +84,10 @@ func (a *API) get(w http.ResponseWriter, r *http.Request, org string) error {
 }
 
 func (a *API) list(w http.ResponseWriter, r *http.Request, org string) error {
-	q := r.URL.Query()
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return badRequest("query", "is not a well-formed query string")
+	}
 	limit := defaultLimit
 	if s := q.Get("limit"); s != "" || q.Has("limit") {
 		n, err := strconv.Atoi(s)

@@ -172,15 +172,24 @@ func isNull(v json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(v), []b
 
 // str decodes a JSON string, rejecting other JSON types, empty strings and surrounding blanks.
 func str(raw json.RawMessage) (string, error) {
+	s, err := text(raw)
+	if err != nil {
+		return "", err
+	}
+	if strings.TrimSpace(s) != s {
+		return "", fmt.Errorf("must not have leading or trailing whitespace")
+	}
+	return s, nil
+}
+
+// text decodes a non-empty JSON string as is (PEM documents end with a newline).
+func text(raw json.RawMessage) (string, error) {
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return "", fmt.Errorf("must be a string")
 	}
 	if s == "" {
 		return "", fmt.Errorf("must not be empty")
-	}
-	if strings.TrimSpace(s) != s {
-		return "", fmt.Errorf("must not have leading or trailing whitespace")
 	}
 	return s, nil
 }

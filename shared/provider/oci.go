@@ -27,7 +27,7 @@ var ociSchema = schema{
 		{name: "tenancy_ocid", required: true, parse: matching(ociTenancyRE, "a tenancy OCID (ocid1.tenancy.oc1..<id>)")},
 		{name: "fingerprint", required: true, parse: matching(ociFingerprintRE, "an API key fingerprint: 16 lowercase hex pairs separated by colons")},
 		{name: "private_key", secret: true, required: true, parse: func(raw json.RawMessage, _ *parseCtx) (any, error) {
-			s, err := str(raw)
+			s, err := text(raw)
 			if err != nil {
 				return nil, err
 			}

@@ -1,0 +1,170 @@
+package lambdaapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/streamtime/fleet-providers/shared/app"
+	"github.com/streamtime/fleet-providers/shared/auth"
+	"github.com/streamtime/fleet-providers/shared/config"
+	"github.com/streamtime/fleet-providers/shared/fleet"
+	"github.com/streamtime/fleet-providers/shared/httpapi"
+	"github.com/streamtime/fleet-providers/shared/lambdaapi"
+	"github.com/streamtime/fleet-providers/shared/provider"
+	"github.com/streamtime/fleet-providers/shared/testenv"
+)
+
+// seededID is the provider id the events in events/ refer to.
+const seededID = "01936f4e-6a1b-7c2d-9e3f-4a5b6c7d8e9f"
+
+// wantStatus is what each API event must produce against a store holding the seeded provider.
+// Every API event file must be listed: a new event needs a stated expectation.
+var wantStatus = map[string]int{
+	"create.json":           201,
+	"create-invalid.json":   400,
+	"create-wrong-org.json": 403,
+	"get.json":              200,
+	"get-not-found.json":    404,
+	"list.json":             200,
+	"list-page.json":        200,
+	"update.json":           200,
+	"update-rotate.json":    200,
+	"delete.json":           204,
+	"validate.json":         200,
+}
+
+// apiFunctions are the functions that serve HTTP API events, by folder name under functions/.
+var apiFunctions = map[string]httpapi.Op{
+	"create": httpapi.OpCreate, "get": httpapi.OpGet, "list": httpapi.OpList,
+	"update": httpapi.OpUpdate, "delete": httpapi.OpDelete, "validate": httpapi.OpValidate,
+}
+
+// FunctionOf returns the function an event file belongs to: <function>.json or <function>-<case>.json.
+func functionOf(file string) string {
+	name := strings.TrimSuffix(filepath.Base(file), ".json")
+	if i := strings.IndexByte(name, '-'); i > 0 {
+		return name[:i]
+	}
+	return name
+}
+
+func TestEveryEventAgainstItsFunction(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(testenv.Root(), "events", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no events: %v", err)
+	}
+	seen := 0
+	for _, file := range files {
+		fn := functionOf(file)
+		if _, err := os.Stat(filepath.Join(testenv.Root(), "functions", fn)); err != nil {
+			t.Errorf("%s: no function %q under functions/", filepath.Base(file), fn)
+			continue
+		}
+		op, isAPI := apiFunctions[fn]
+		if !isAPI {
+			continue // non-HTTP functions (authorizer, scheduler, queue) test their events in their own packages
+		}
+		want, ok := wantStatus[filepath.Base(file)]
+		if !ok {
+			t.Errorf("%s: add its expected status to wantStatus", filepath.Base(file))
+			continue
+		}
+		seen++
+		for _, mode := range []string{"authorizer", "token"} {
+			t.Run(filepath.Base(file)+"/"+mode, func(t *testing.T) {
+				runEvent(t, file, op, mode, want)
+			})
+		}
+	}
+	if seen != len(wantStatus) {
+		t.Errorf("ran %d API events, expected %d: an event file is missing", seen, len(wantStatus))
+	}
+}
+
+func runEvent(t *testing.T, file string, op httpapi.Op, mode string, want int) {
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Version != "2.0" || ev.RequestContext.HTTP.Method == "" || ev.RawPath != ev.RequestContext.HTTP.Path || ev.RouteKey != ev.RequestContext.RouteKey {
+		t.Fatalf("not an HTTP API payload 2.0 event: %s", file)
+	}
+
+	dir := t.TempDir()
+	env := map[string]string{"STORE": "embedded", "DATA_DIR": dir, "AUTH_MODE": "authorizer"}
+	if mode == "token" {
+		key, err := auth.LoadOrCreateDevKey(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env["AUTH_MODE"], env["AUTH_ISSUER"], env["AUTH_AUDIENCE"], env["AUTH_JWKS"] = "token", auth.DevIssuer, auth.DevAudience, string(auth.DevJWKS(key))
+		org := ev.RequestContext.Authorizer.Lambda["org"].(string)
+		tok, err := auth.IssueDevToken(key, org, strings.Fields(ev.RequestContext.Authorizer.Lambda["scopes"].(string)), time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev.Headers["authorization"] = "Bearer " + tok
+		ev.RequestContext.Authorizer = nil
+	}
+	cfg, err := config.FromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.Build(context.Background(), cfg, eventValidators(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	seed(t, a)
+
+	res, err := lambdaapi.NewHandler(a, op)(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if op == httpapi.OpValidate && len(eventValidators(t)) == 0 {
+		want = 501
+	}
+	if res.StatusCode != want {
+		t.Fatalf("status %d, want %d: %s", res.StatusCode, want, res.Body)
+	}
+	if res.StatusCode >= 400 {
+		if res.Headers["Content-Type"] != "application/problem+json" {
+			t.Fatalf("error without problem+json: %v", res.Headers)
+		}
+		var p map[string]any
+		if err := json.Unmarshal([]byte(res.Body), &p); err != nil || p["request_id"] != ev.RequestContext.RequestID {
+			t.Fatalf("problem must quote API Gateway's request id %q: %s", ev.RequestContext.RequestID, res.Body)
+		}
+	}
+	if strings.Contains(res.Body, "EXAMPLEKEY") {
+		t.Fatalf("secret in response: %s", res.Body)
+	}
+}
+
+// seed stores the provider the events refer to.
+func seed(t *testing.T, a *app.App) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now().UTC()
+	p := &provider.Provider{ID: seededID, Organization: "acme", Identifier: "seeded-fleet", Type: provider.AWS,
+		Config: map[string]any{"aws_access_key": "AKIAIOSFODNN7EXAMPLE"}, SecretFields: []string{"aws_access_secret"},
+		SecretVersion: "01936f4e-6a1b-7c2d-9e3f-000000000001", Status: provider.StatusPending, CreatedAt: now, UpdatedAt: now, Version: 1}
+	if err := a.Secrets.Put(ctx, fleet.SecretRef{Org: "acme", ProviderID: seededID}, p.SecretVersion,
+		map[string]string{"aws_access_secret": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Store.Create(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+}

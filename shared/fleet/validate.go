@@ -38,12 +38,7 @@ func (s *Service) Validate(ctx context.Context, org, id string) (provider.Report
 	report := v.Validate(vctx, p, secret)
 	cancel()
 	report.CheckedAt = start
-	if report.Status == "" {
-		report.Status = provider.Summarize(report.Checks)
-	}
-	if report.MissingPermissions == nil {
-		report.MissingPermissions = []string{}
-	}
+	report.Normalize()
 	stored, err := s.StoreReport(ctx, p, report)
 	return report, stored, err
 }

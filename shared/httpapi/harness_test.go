@@ -87,7 +87,7 @@ func newEnv(t *testing.T, opts ...envOpts) *env {
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc := fleet.New(db.Providers(), db.Secrets(), o.validators, fleet.Options{ValidateTimeout: 5 * time.Second})
 	api := httpapi.New(svc, verifier, httpapi.Options{Logger: logger})
-	srv := httptest.NewServer(api.Handler())
+	srv := httptest.NewServer(conformant(t, api.Handler()))
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, key: key, logs: logs, db: db, secrets: db.Secrets()}
 }

@@ -1,6 +1,9 @@
 package provider
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // CheckStatus is the outcome of one validation check.
 type CheckStatus string
@@ -42,10 +45,27 @@ func (r Report) Clone() Report {
 			c.Identity[k] = v
 		}
 	}
-	c.Checks = append([]Check(nil), r.Checks...)
-	c.MissingPermissions = append([]string(nil), r.MissingPermissions...)
-	c.Warnings = append([]string(nil), r.Warnings...)
+	c.Checks = slices.Clone(r.Checks)
+	c.MissingPermissions = slices.Clone(r.MissingPermissions)
+	c.Warnings = slices.Clone(r.Warnings)
 	return c
+}
+
+// Normalize gives a report its derived status (when unset) and empty rather than null lists, so
+// every report has the same shape whichever validator made it.
+func (r *Report) Normalize() {
+	if r.Status == "" {
+		r.Status = Summarize(r.Checks)
+	}
+	if r.Identity == nil {
+		r.Identity = map[string]string{}
+	}
+	if r.Checks == nil {
+		r.Checks = []Check{}
+	}
+	if r.MissingPermissions == nil {
+		r.MissingPermissions = []string{}
+	}
 }
 
 // Summarize derives a report's status from its checks: valid only when every check passed;

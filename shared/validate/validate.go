@@ -65,15 +65,7 @@ func Unreachable(err error) bool {
 func Finish(r *provider.Report, start time.Time) {
 	r.Status = provider.Summarize(r.Checks)
 	r.DurationMS = time.Since(start).Milliseconds()
-	if r.Identity == nil {
-		r.Identity = map[string]string{}
-	}
-	if r.MissingPermissions == nil {
-		r.MissingPermissions = []string{}
-	}
-	if r.Checks == nil {
-		r.Checks = []provider.Check{}
-	}
+	r.Normalize()
 }
 
 // Missing collects the Permission of every failed permission check.

@@ -68,13 +68,29 @@ func Finish(r *provider.Report, start time.Time) {
 	r.Normalize()
 }
 
-// Missing collects the Permission of every failed permission check.
+// Missing collects the Permission of every failed check, once each, in check order (a permission
+// can fail both its evaluation and a probe).
 func Missing(checks []provider.Check) []string {
 	var out []string
+	seen := map[string]bool{}
 	for _, c := range checks {
-		if c.Status == provider.CheckFailed && c.Permission != "" {
+		if c.Status == provider.CheckFailed && c.Permission != "" && !seen[c.Permission] {
+			seen[c.Permission] = true
 			out = append(out, c.Permission)
 		}
 	}
 	return out
 }
+
+// Check names every cloud's report uses, so clients can read reports of any type alike.
+const (
+	CheckAuthentication = "authentication"
+	permissionPrefix    = "permission:"
+	probePrefix         = "probe:"
+)
+
+// PermissionCheck names the check of one required permission.
+func PermissionCheck(permission string) string { return permissionPrefix + permission }
+
+// ProbeCheck names a side-effect-free probe call, e.g. ProbeCheck("gke:ListClusters").
+func ProbeCheck(call string) string { return probePrefix + call }

@@ -65,3 +65,21 @@ type Validator interface {
 
 // Validators holds one validator per provider type; a type without one cannot be validated yet.
 type Validators map[provider.Type]Validator
+
+// StatusChange is a provider crossing between valid and not valid. It carries no secret.
+type StatusChange struct {
+	Organization       string          `json:"organization"`
+	ProviderID         string          `json:"provider_id"`
+	Identifier         string          `json:"identifier"`
+	ProviderType       provider.Type   `json:"provider_type"`
+	From               provider.Status `json:"from"`
+	To                 provider.Status `json:"to"`
+	Reason             string          `json:"reason"`
+	MissingPermissions []string        `json:"missing_permissions"`
+	CheckedAt          time.Time       `json:"checked_at"`
+}
+
+// ChangeNotifier publishes status changes (EventBridge in production).
+type ChangeNotifier interface {
+	StatusChanged(ctx context.Context, c StatusChange) error
+}

@@ -20,6 +20,8 @@ type Options struct {
 	// ErrorThreshold is how many consecutive "error" validations a valid provider tolerates before
 	// its status leaves valid (default 3): an unreachable cloud is not proof of bad credentials.
 	ErrorThreshold int
+	// Notifier, if set, hears of every change between valid and not valid.
+	Notifier ChangeNotifier
 	// Now and NewID are for tests.
 	Now   func() time.Time
 	NewID func() string

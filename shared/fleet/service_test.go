@@ -127,3 +127,66 @@ func TestRepairOnEmbedded(t *testing.T) {
 		t.Fatalf("current version %q, want the item's %q", current, p.SecretVersion)
 	}
 }
+
+type recordingNotifier struct{ changes []fleet.StatusChange }
+
+func (r *recordingNotifier) StatusChanged(_ context.Context, c fleet.StatusChange) error {
+	r.changes = append(r.changes, c)
+	return nil
+}
+
+func TestStatusChangesAreNotifiedBetweenValidAndNotValid(t *testing.T) {
+	ctx := context.Background()
+	db, err := embedded.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	n := &recordingNotifier{}
+	svc := fleet.New(db.Providers(), db.Secrets(), nil, fleet.Options{Notifier: n, ErrorThreshold: 2})
+	p, err := svc.Create(ctx, fleet.CreateInput{Org: "acme", Identifier: "fleet-one", Type: provider.AWS, Config: awsConfig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().UTC()
+	store := func(r provider.Report) {
+		t.Helper()
+		at = at.Add(time.Second)
+		r.CheckedAt = at
+		cur, _ := db.Providers().Get(ctx, "acme", p.ID)
+		if _, err := svc.StoreReport(ctx, cur, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	valid := provider.Report{Status: provider.StatusValid, Checks: []provider.Check{{Name: "authentication", Status: provider.CheckPassed}}}
+	missing := provider.Report{Status: provider.StatusInvalid, MissingPermissions: []string{"eks:CreateCluster"},
+		Checks: []provider.Check{{Name: "permission:eks:CreateCluster", Status: provider.CheckFailed, Message: "implicitDeny", Permission: "eks:CreateCluster"}}}
+	unreachable := provider.Report{Status: provider.StatusError, Checks: []provider.Check{{Name: "authentication", Status: provider.CheckError, Message: "no answer"}}}
+
+	store(valid)       // pending -> valid: change
+	store(valid)       // valid -> valid: none
+	store(unreachable) // still valid (1 of 2 errors): none
+	store(unreachable) // valid -> error: change
+	store(missing)     // error -> invalid: both not valid, none
+	store(valid)       // invalid -> valid: change
+	store(missing)     // valid -> invalid: change
+
+	want := [][2]provider.Status{
+		{provider.StatusPending, provider.StatusValid},
+		{provider.StatusValid, provider.StatusError},
+		{provider.StatusInvalid, provider.StatusValid},
+		{provider.StatusValid, provider.StatusInvalid},
+	}
+	if len(n.changes) != len(want) {
+		t.Fatalf("%d changes, want %d: %+v", len(n.changes), len(want), n.changes)
+	}
+	for i, w := range want {
+		if c := n.changes[i]; c.From != w[0] || c.To != w[1] || c.ProviderID != p.ID || c.Organization != "acme" || c.ProviderType != provider.AWS {
+			t.Errorf("change %d = %+v, want %s -> %s", i, c, w[0], w[1])
+		}
+	}
+	last := n.changes[3]
+	if len(last.MissingPermissions) != 1 || last.MissingPermissions[0] != "eks:CreateCluster" || last.Reason != "permission:eks:CreateCluster: implicitDeny" {
+		t.Errorf("last change lacks its reason: %+v", last)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/streamtime/fleet-providers/shared/logging"
 	"github.com/streamtime/fleet-providers/shared/provider"
 )
 
@@ -60,6 +61,7 @@ func (s *Service) StoreReport(ctx context.Context, p *provider.Provider, report 
 		next.UpdatedAt = s.opts.Now()
 		err := s.store.Update(ctx, prev, next)
 		if err == nil {
+			s.notify(ctx, prev, next)
 			return next, nil
 		}
 		if !errors.Is(err, provider.ErrStale) || attempt >= 5 {
@@ -92,4 +94,40 @@ func ApplyReport(p *provider.Provider, r provider.Report, threshold int) {
 		p.ConsecutiveFailures++
 		p.Status = r.Status
 	}
+}
+
+// notify publishes a change between valid and not valid. The report is already stored, so a
+// failure to publish is logged rather than undoing it.
+func (s *Service) notify(ctx context.Context, prev, next *provider.Provider) {
+	if s.opts.Notifier == nil || (prev.Status == provider.StatusValid) == (next.Status == provider.StatusValid) {
+		return
+	}
+	c := StatusChange{
+		Organization: next.Organization, ProviderID: next.ID, Identifier: next.Identifier, ProviderType: next.Type,
+		From: prev.Status, To: next.Status, Reason: reason(next.Validation),
+		MissingPermissions: []string{}, CheckedAt: next.Validation.CheckedAt,
+	}
+	c.MissingPermissions = append(c.MissingPermissions, next.Validation.MissingPermissions...)
+	if err := s.opts.Notifier.StatusChanged(ctx, c); err != nil {
+		logging.From(ctx).Error("status change not published", "organization", c.Organization, "provider_id", c.ProviderID,
+			"from", string(c.From), "to", string(c.To), "error", err)
+	}
+}
+
+// reason is the first check that kept the report from passing, in words.
+func reason(r *provider.Report) string {
+	if r.Status == provider.StatusValid {
+		return "every check passed"
+	}
+	for _, want := range []provider.CheckStatus{provider.CheckFailed, provider.CheckError, provider.CheckUnknown} {
+		for _, c := range r.Checks {
+			if c.Status == want {
+				if c.Message != "" {
+					return c.Name + ": " + c.Message
+				}
+				return c.Name + " " + string(c.Status)
+			}
+		}
+	}
+	return "validation " + string(r.Status)
 }

@@ -23,7 +23,10 @@ type Config struct {
 	Store   string // STORE: aws | embedded
 	DataDir string // DATA_DIR: embedded store directory
 
-	TableName          string // TABLE_NAME
+	TableName string // TABLE_NAME
+	// CreateTable creates TABLE_NAME if it is missing (CREATE_TABLE=true): for emulators only;
+	// deployed tables come from template.yaml.
+	CreateTable        bool
 	SecretPrefix       string // SECRET_PREFIX
 	SecretKMSKeyID     string // SECRET_KMS_KEY_ID (optional customer-managed key)
 	SecretRecoveryDays int    // SECRET_RECOVERY_DAYS: 0 (immediate, dev only) or 7-30
@@ -85,6 +88,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return d
 	}
 	c.SecretRecoveryDays = num("SECRET_RECOVERY_DAYS", 7)
+	c.CreateTable = getenv("CREATE_TABLE") == "true"
 	c.ErrorThreshold = num("REVALIDATE_ERROR_THRESHOLD", 3)
 	c.ValidateTimeout = dur("VALIDATE_TIMEOUT", DefaultValidateTimeout)
 	c.RepairGrace = dur("REPAIR_GRACE", 15*time.Minute)

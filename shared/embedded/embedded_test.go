@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/streamtime/fleet-providers/shared/fleet"
+	"github.com/streamtime/fleet-providers/shared/fleet/secretstest"
+	"github.com/streamtime/fleet-providers/shared/fleet/storetest"
 	"github.com/streamtime/fleet-providers/shared/provider"
 )
 
@@ -92,4 +94,22 @@ func TestSecretsNeedTheirKey(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), secretValue) {
 		t.Fatalf("get with the wrong key: %v", err)
 	}
+}
+
+func TestStoreConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) fleet.Store { return openTemp(t).Providers() })
+}
+
+func TestSecretsConformance(t *testing.T) {
+	secretstest.Run(t, func(t *testing.T) fleet.SecretStore { return openTemp(t).Secrets() })
+}
+
+func openTemp(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }

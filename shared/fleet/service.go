@@ -107,9 +107,12 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*provider.Provide
 		return nil, fmt.Errorf("store secret: %w", err)
 	}
 	if err := s.store.Create(ctx, p); err != nil {
-		// Undo now rather than wait for Repair; if this fails too, Repair finds the orphan.
-		if derr := s.secrets.Delete(context.WithoutCancel(ctx), ref); derr != nil {
-			logging.From(ctx).Warn("secret left for repair after failed create", "error", derr)
+		// Only a conflict proves the item was not written; after a timeout or a lost reply it may
+		// exist, and deleting its secret would orphan it. Those cases are left to Repair.
+		if errors.Is(err, provider.ErrConflict) {
+			if derr := s.secrets.Delete(context.WithoutCancel(ctx), ref); derr != nil {
+				logging.From(ctx).Warn("secret left for repair after failed create", "error", derr)
+			}
 		}
 		return nil, fmt.Errorf("store provider: %w", err)
 	}
@@ -196,7 +199,9 @@ func (s *Service) Update(ctx context.Context, org, id string, in UpdateInput) (*
 		}
 	}
 	if err := s.store.Update(ctx, prev, next); err != nil {
-		if in.Config != nil {
+		// On a definite refusal the item still uses the old version: make it current again now.
+		// Otherwise the update may have landed, and Repair decides from the item.
+		if in.Config != nil && (errors.Is(err, provider.ErrStale) || errors.Is(err, provider.ErrConflict) || errors.Is(err, provider.ErrNotFound)) {
 			if rerr := s.secrets.SetCurrent(context.WithoutCancel(ctx), SecretRef{Org: org, ProviderID: id}, prev.SecretVersion); rerr != nil {
 				logging.From(ctx).Warn("secret version left for repair after failed update", "error", rerr)
 			}

@@ -14,7 +14,7 @@ import (
 
 func main() {
 	cfg := config.MustFromEnv()
-	a, err := app.Build(context.Background(), cfg, validators.New(cfg))
+	a, err := app.Build(context.Background(), cfg, validators.New(context.Background(), cfg))
 	if err != nil {
 		log.Fatalf("start-up: %v", err)
 	}

@@ -4,7 +4,9 @@ import (
 	"testing"
 
 	"github.com/streamtime/fleet-providers/shared/fleet"
+	"github.com/streamtime/fleet-providers/shared/validators/validatorstest"
 )
 
-// eventValidators are the validators the validate event runs with.
-func eventValidators(t *testing.T) fleet.Validators { return nil }
+// eventValidators are the real validators, every endpoint unreachable: validate.json gets a
+// complete report of status error without any call leaving the machine.
+func eventValidators(t *testing.T) fleet.Validators { return validatorstest.Unreachable(t) }

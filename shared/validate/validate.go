@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -94,3 +95,19 @@ func PermissionCheck(permission string) string { return permissionPrefix + permi
 
 // ProbeCheck names a side-effect-free probe call, e.g. ProbeCheck("gke:ListClusters").
 func ProbeCheck(call string) string { return probePrefix + call }
+
+// IsPermissionCheck reports whether name was made by PermissionCheck.
+func IsPermissionCheck(name string) bool { return strings.HasPrefix(name, permissionPrefix) }
+
+// IsProbeCheck reports whether name was made by ProbeCheck.
+func IsProbeCheck(name string) bool { return strings.HasPrefix(name, probePrefix) }
+
+// NotChecked lists permissions that could not be checked (authentication did not pass) as unknown
+// checks with the reason, so a report always names every required permission.
+func NotChecked(permissions []string, reason string) []provider.Check {
+	out := make([]provider.Check, len(permissions))
+	for i, p := range permissions {
+		out[i] = provider.Check{Name: PermissionCheck(p), Status: provider.CheckUnknown, Message: reason, Permission: p}
+	}
+	return out
+}

@@ -3,20 +3,45 @@
 package validators
 
 import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+
 	"github.com/streamtime/fleet-providers/shared/config"
 	"github.com/streamtime/fleet-providers/shared/fleet"
 	"github.com/streamtime/fleet-providers/shared/provider"
+	"github.com/streamtime/fleet-providers/shared/validate/awsval"
 	"github.com/streamtime/fleet-providers/shared/validate/azureval"
 	"github.com/streamtime/fleet-providers/shared/validate/gcpval"
 	"github.com/streamtime/fleet-providers/shared/validate/ocival"
 )
 
-// New returns the production validators. Their endpoints are the clouds' own, fixed in code:
-// nothing in a provider's configuration can redirect them.
-func New(cfg config.Config) fleet.Validators {
+// Options holds each cloud validator's options; the zero value is production: every endpoint
+// is the cloud's own, fixed in code, so nothing in a provider's configuration can redirect it.
+type Options struct {
+	AWS   awsval.Options
+	GCP   gcpval.Options
+	Azure azureval.Options
+	OCI   ocival.Options
+}
+
+// New returns the production validators. The service's own AWS identity (the Lambda role) is
+// what assumes customers' cross-account roles; credentials resolve lazily, on first use.
+func New(ctx context.Context, _ config.Config) fleet.Validators {
+	var o Options
+	if awsCfg, err := awsconfig.LoadDefaultConfig(ctx); err == nil {
+		o.AWS.SourceCredentials = aws.NewCredentialsCache(awsCfg.Credentials)
+	}
+	return With(o)
+}
+
+// With returns validators built from explicit options (tests point them at local servers).
+func With(o Options) fleet.Validators {
 	return fleet.Validators{
-		provider.GCP:   gcpval.New(gcpval.Options{}),
-		provider.Azure: azureval.New(azureval.Options{}),
-		provider.OCI:   ocival.New(ocival.Options{}),
+		provider.AWS:   awsval.New(o.AWS),
+		provider.GCP:   gcpval.New(o.GCP),
+		provider.Azure: azureval.New(o.Azure),
+		provider.OCI:   ocival.New(o.OCI),
 	}
 }

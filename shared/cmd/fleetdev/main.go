@@ -88,7 +88,7 @@ func serve(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	a, err := app.Build(ctx, cfg, validators.New(cfg))
+	a, err := app.Build(ctx, cfg, validators.New(ctx, cfg))
 	if err != nil {
 		return err
 	}

@@ -127,3 +127,12 @@ func ValidIdentifier(s string) bool { return identifierRE.MatchString(s) }
 
 // ValidOrganization reports whether s is a well-formed organization id.
 func ValidOrganization(s string) bool { return orgRE.MatchString(s) }
+
+// ConfigString returns a public configuration field as a string, "" if absent.
+func (p *Provider) ConfigString(key string) string {
+	if p == nil {
+		return ""
+	}
+	s, _ := p.Config[key].(string)
+	return s
+}

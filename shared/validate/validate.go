@@ -111,3 +111,13 @@ func NotChecked(permissions []string, reason string) []provider.Check {
 	}
 	return out
 }
+
+// Failed is a check the cloud definitely refused.
+func Failed(name, msg string) provider.Check {
+	return provider.Check{Name: name, Status: provider.CheckFailed, Message: msg}
+}
+
+// Errored is a check the cloud could not answer.
+func Errored(name, msg string) provider.Check {
+	return provider.Check{Name: name, Status: provider.CheckError, Message: msg}
+}

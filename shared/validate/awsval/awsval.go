@@ -86,16 +86,16 @@ func New(opts Options) *Validator {
 // Validate runs the checks and returns the report; it never outlives ctx.
 func (v *Validator) Validate(ctx context.Context, p *provider.Provider, secret map[string]string) provider.Report {
 	start := time.Now()
-	s := &session{v: v, region: configString(p, "region")}
+	s := &session{v: v, region: p.ConfigString("region")}
 	if s.region == "" {
 		s.region = v.opts.Region
 	}
 	report := provider.Report{CheckedAt: start.UTC()}
 
-	if roleARN := configString(p, "role_arn"); roleARN != "" {
-		report.Checks = s.assumeRole(ctx, roleARN, configString(p, "external_id"))
+	if roleARN := p.ConfigString("role_arn"); roleARN != "" {
+		report.Checks = s.assumeRole(ctx, roleARN, p.ConfigString("external_id"))
 	} else {
-		report.Checks = s.useKeys(ctx, configString(p, "aws_access_key"), secret["aws_access_secret"])
+		report.Checks = s.useKeys(ctx, p.ConfigString("aws_access_key"), secret["aws_access_secret"])
 	}
 	report.Identity = s.identity
 	if s.cfg.Credentials == nil {
@@ -112,7 +112,7 @@ func (v *Validator) Validate(ctx context.Context, p *provider.Provider, secret m
 	)...)
 	foldProbes(report.Checks)
 	report.Warnings = s.warnings
-	report.MissingPermissions = dedupe(validate.Missing(report.Checks))
+	report.MissingPermissions = validate.Missing(report.Checks)
 	if len(report.MissingPermissions) > 0 {
 		b, _ := json.MarshalIndent(permissions.AWSPolicy(report.MissingPermissions), "", "  ")
 		report.Remediation = string(b)
@@ -207,24 +207,4 @@ func (s *session) redact(msg string) string {
 		}
 	}
 	return msg
-}
-
-func configString(p *provider.Provider, key string) string {
-	if p == nil {
-		return ""
-	}
-	v, _ := p.Config[key].(string)
-	return v
-}
-
-func dedupe(xs []string) []string {
-	seen := make(map[string]bool, len(xs))
-	out := xs[:0]
-	for _, x := range xs {
-		if !seen[x] {
-			seen[x] = true
-			out = append(out, x)
-		}
-	}
-	return out
 }

@@ -86,9 +86,9 @@ type config struct {
 func (v *Validator) Validate(ctx context.Context, p *provider.Provider, secret map[string]string) provider.Report {
 	start := time.Now()
 	cfg := config{
-		tenant:       configString(p, "tenant_id"),
-		client:       configString(p, "client_id"),
-		subscription: configString(p, "subscription_id"),
+		tenant:       p.ConfigString("tenant_id"),
+		client:       p.ConfigString("client_id"),
+		subscription: p.ConfigString("subscription_id"),
 		secret:       secret["client_secret"],
 	}
 	r := provider.Report{
@@ -100,7 +100,7 @@ func (v *Validator) Validate(ctx context.Context, p *provider.Provider, secret m
 		},
 	}
 	r.Checks = v.run(ctx, cfg, r.Identity)
-	r.MissingPermissions = dedupe(validate.Missing(r.Checks))
+	r.MissingPermissions = validate.Missing(r.Checks)
 	if len(r.MissingPermissions) > 0 {
 		r.Remediation = remediation(cfg, r.MissingPermissions)
 	}
@@ -110,7 +110,7 @@ func (v *Validator) Validate(ctx context.Context, p *provider.Provider, secret m
 
 func (v *Validator) run(ctx context.Context, cfg config, identity map[string]string) []provider.Check {
 	if missing := cfg.missing(); missing != "" {
-		return skipped(notAuthenticated, failed(CheckAuthentication, "configuration lacks "+missing+"; nothing was sent to Azure"))
+		return skipped(notAuthenticated, validate.Failed(CheckAuthentication, "configuration lacks "+missing+"; nothing was sent to Azure"))
 	}
 	clientOpts := policy.ClientOptions{
 		Cloud:     v.opts.Cloud,
@@ -126,7 +126,7 @@ func (v *Validator) run(ctx context.Context, cfg config, identity map[string]str
 	})
 	if err != nil {
 		// Only malformed tenant or client ids get here; the error text is not needed to say so.
-		return skipped(notAuthenticated, failed(CheckAuthentication, "tenant_id or client_id is not usable as an Entra ID identifier"))
+		return skipped(notAuthenticated, validate.Failed(CheckAuthentication, "tenant_id or client_id is not usable as an Entra ID identifier"))
 	}
 
 	auth := v.authenticate(ctx, cred)
@@ -149,7 +149,7 @@ func (v *Validator) run(ctx context.Context, cfg config, identity map[string]str
 	}
 	// Only the service's own cloud configuration (no Resource Manager endpoint) gets here.
 	const msg = "not checked: the service's Azure cloud configuration is unusable"
-	return skipped(msg, auth, errorCheck(CheckSubscription, msg))
+	return skipped(msg, auth, validate.Errored(CheckSubscription, msg))
 }
 
 // armChecks runs the ARM checks concurrently, each under its own deadline.
@@ -201,19 +201,19 @@ func (v *Validator) authenticate(ctx context.Context, cred *azidentity.ClientSec
 		return provider.Check{Name: CheckAuthentication, Status: provider.CheckPassed, Message: "Entra ID issued a token for the client secret"}
 	}
 	if ctx.Err() != nil {
-		return errorCheck(CheckAuthentication, v.timeoutMessage("Entra ID"))
+		return validate.Errored(CheckAuthentication, v.timeoutMessage("Entra ID"))
 	}
 	var afe *azidentity.AuthenticationFailedError
 	if errors.As(err, &afe) && afe.RawResponse != nil {
 		code := entraErrorCode(afe.RawResponse)
 		switch s := afe.RawResponse.StatusCode; {
 		case s == http.StatusTooManyRequests || s >= 500:
-			return errorCheck(CheckAuthentication, fmt.Sprintf("Entra ID answered HTTP %d%s; try again later", s, code))
+			return validate.Errored(CheckAuthentication, fmt.Sprintf("Entra ID answered HTTP %d%s; try again later", s, code))
 		case s >= 400:
-			return failed(CheckAuthentication, "Entra ID rejected the tenant, client id or client secret"+code)
+			return validate.Failed(CheckAuthentication, "Entra ID rejected the tenant, client id or client secret"+code)
 		}
 	}
-	return errorCheck(CheckAuthentication, "could not reach Entra ID")
+	return validate.Errored(CheckAuthentication, "could not reach Entra ID")
 }
 
 func (v *Validator) audience() string {
@@ -273,14 +273,14 @@ func (v *Validator) subscription(ctx context.Context, c *arm.Client, sub string)
 		if errors.As(err, &re) {
 			switch re.StatusCode {
 			case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
-				return failed(CheckSubscription, fmt.Sprintf("subscription not found or not visible to the application (HTTP %d%s); assign the role at subscription scope", re.StatusCode, armCode(re))), ""
+				return validate.Failed(CheckSubscription, fmt.Sprintf("subscription not found or not visible to the application (HTTP %d%s); assign the role at subscription scope", re.StatusCode, armCode(re))), ""
 			}
 		}
 		return v.callError(ctx, CheckSubscription, "Azure Resource Manager", err), ""
 	}
 	switch body.State {
 	case "Disabled", "Deleted":
-		return failed(CheckSubscription, "subscription is "+body.State+"; clusters cannot be created in it"), body.DisplayName
+		return validate.Failed(CheckSubscription, "subscription is "+body.State+"; clusters cannot be created in it"), body.DisplayName
 	}
 	msg := "subscription is readable"
 	if body.State != "" {
@@ -431,13 +431,13 @@ func (v *Validator) probe(ctx context.Context, aks *armcontainerservice.ManagedC
 	if errors.As(err, &re) {
 		switch {
 		case re.StatusCode == http.StatusConflict && re.ErrorCode == "MissingSubscriptionRegistration":
-			return failed(CheckProbeAKSList, "the Microsoft.ContainerService resource provider is not registered on the subscription; run: az provider register --namespace Microsoft.ContainerService")
+			return validate.Failed(CheckProbeAKSList, "the Microsoft.ContainerService resource provider is not registered on the subscription; run: az provider register --namespace Microsoft.ContainerService")
 		case re.StatusCode == http.StatusForbidden || re.StatusCode == http.StatusUnauthorized:
-			c := failed(CheckProbeAKSList, fmt.Sprintf("listing AKS clusters was refused (HTTP %d%s)", re.StatusCode, armCode(re)))
+			c := validate.Failed(CheckProbeAKSList, fmt.Sprintf("listing AKS clusters was refused (HTTP %d%s)", re.StatusCode, armCode(re)))
 			c.Permission = aksReadAction
 			return c
 		case re.StatusCode == http.StatusNotFound:
-			return failed(CheckProbeAKSList, fmt.Sprintf("subscription not found by the AKS API (HTTP 404%s)", armCode(re)))
+			return validate.Failed(CheckProbeAKSList, fmt.Sprintf("subscription not found by the AKS API (HTTP 404%s)", armCode(re)))
 		}
 	}
 	return v.callError(ctx, CheckProbeAKSList, "the AKS API", err)
@@ -450,15 +450,15 @@ func (v *Validator) callError(ctx context.Context, name, service string, err err
 	var re *azcore.ResponseError
 	switch {
 	case ctx.Err() != nil:
-		return errorCheck(name, v.timeoutMessage(service))
+		return validate.Errored(name, v.timeoutMessage(service))
 	case errors.As(err, &re) && (re.StatusCode == http.StatusTooManyRequests || re.StatusCode >= 500):
-		return errorCheck(name, fmt.Sprintf("%s answered HTTP %d%s; try again later", service, re.StatusCode, armCode(re)))
+		return validate.Errored(name, fmt.Sprintf("%s answered HTTP %d%s; try again later", service, re.StatusCode, armCode(re)))
 	case errors.As(err, &re):
 		return provider.Check{Name: name, Status: provider.CheckUnknown, Message: fmt.Sprintf("%s answered HTTP %d%s", service, re.StatusCode, armCode(re))}
 	case validate.Unreachable(err):
-		return errorCheck(name, "could not reach "+service)
+		return validate.Errored(name, "could not reach "+service)
 	default:
-		return errorCheck(name, "unexpected answer from "+service)
+		return validate.Errored(name, "unexpected answer from "+service)
 	}
 }
 
@@ -524,32 +524,4 @@ func remediation(cfg config, missing []string) string {
 	fmt.Fprintf(&b, "az role assignment create --assignee %s --role %q --scope /subscriptions/%s\n",
 		cfg.client, permissions.AzureRoleName, cfg.subscription)
 	return b.String()
-}
-
-func failed(name, msg string) provider.Check {
-	return provider.Check{Name: name, Status: provider.CheckFailed, Message: msg}
-}
-
-func errorCheck(name, msg string) provider.Check {
-	return provider.Check{Name: name, Status: provider.CheckError, Message: msg}
-}
-
-func configString(p *provider.Provider, key string) string {
-	if p == nil {
-		return ""
-	}
-	s, _ := p.Config[key].(string)
-	return s
-}
-
-func dedupe(in []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range in {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
 }

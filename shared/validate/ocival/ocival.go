@@ -108,11 +108,11 @@ const probeWarning = "OCI has no permission-evaluation API: each permission is p
 func (v *Validator) Validate(ctx context.Context, p *provider.Provider, secret map[string]string) provider.Report {
 	start := time.Now()
 	cfg := config{
-		user:        configString(p, "user_ocid"),
-		tenancy:     configString(p, "tenancy_ocid"),
-		fingerprint: configString(p, "fingerprint"),
-		region:      configString(p, "region"),
-		compartment: configString(p, "compartment_ocid"),
+		user:        p.ConfigString("user_ocid"),
+		tenancy:     p.ConfigString("tenancy_ocid"),
+		fingerprint: p.ConfigString("fingerprint"),
+		region:      p.ConfigString("region"),
+		compartment: p.ConfigString("compartment_ocid"),
 		key:         secret["private_key"],
 		passphrase:  secret["private_key_passphrase"],
 	}
@@ -145,12 +145,12 @@ func (v *Validator) Validate(ctx context.Context, p *provider.Provider, secret m
 
 func (v *Validator) run(ctx context.Context, cfg config, identityInfo map[string]string) []provider.Check {
 	if missing := cfg.missing(); missing != "" {
-		return skipped(failed(CheckAuthentication, "configuration lacks "+missing+"; nothing was sent to OCI"))
+		return skipped(validate.Failed(CheckAuthentication, "configuration lacks "+missing+"; nothing was sent to OCI"))
 	}
 	// Checked before any client exists: for a region it does not know, the SDK reads region files
 	// from the home directory and environment, then guesses an oc1 endpoint.
 	if _, err := common.Region(cfg.region).RealmID(); err != nil {
-		return skipped(failed(CheckAuthentication, fmt.Sprintf("region %q is not a region this service's OCI SDK knows; nothing was sent to OCI", cfg.region)))
+		return skipped(validate.Failed(CheckAuthentication, fmt.Sprintf("region %q is not a region this service's OCI SDK knows; nothing was sent to OCI", cfg.region)))
 	}
 	var pass *string
 	if cfg.passphrase != "" {
@@ -160,11 +160,11 @@ func (v *Validator) run(ctx context.Context, cfg config, identityInfo map[string
 	key, err := raw.PrivateRSAKey()
 	if err != nil {
 		// The SDK's error may quote parts of the configuration; say what is wrong without it.
-		return skipped(failed(CheckAuthentication, "private_key cannot be used: it is not an RSA key in PEM form, or private_key_passphrase does not decrypt it; nothing was sent to OCI"))
+		return skipped(validate.Failed(CheckAuthentication, "private_key cannot be used: it is not an RSA key in PEM form, or private_key_passphrase does not decrypt it; nothing was sent to OCI"))
 	}
 	cl, err := v.newClients(parsedKey{raw, key})
 	if err != nil {
-		return skipped(failed(CheckAuthentication, "the OCI configuration is not usable; nothing was sent to OCI"))
+		return skipped(validate.Failed(CheckAuthentication, "the OCI configuration is not usable; nothing was sent to OCI"))
 	}
 
 	var userName string
@@ -280,7 +280,7 @@ func (v *Validator) authenticate(ctx context.Context, cl *clients, user string) 
 	se, ok := common.IsServiceError(err)
 	switch {
 	case ok && se.GetHTTPStatusCode() == http.StatusUnauthorized:
-		return failed(CheckAuthentication, "OCI rejected the API key signature"+code(se)+"; check user_ocid, tenancy_ocid, fingerprint and that the key is uploaded to the user"), ""
+		return validate.Failed(CheckAuthentication, "OCI rejected the API key signature"+code(se)+"; check user_ocid, tenancy_ocid, fingerprint and that the key is uploaded to the user"), ""
 	case ok && (se.GetHTTPStatusCode() == http.StatusNotFound || se.GetHTTPStatusCode() == http.StatusForbidden):
 		// The signature was accepted (else 401); the user record is just not readable.
 		return provider.Check{Name: CheckAuthentication, Status: provider.CheckPassed, Message: "OCI accepted the API key signature (user details not readable)"}, ""
@@ -324,15 +324,15 @@ func (v *Validator) callError(ctx context.Context, name, op string, err error) p
 	se, isService := common.IsServiceError(err)
 	switch {
 	case ctx.Err() != nil:
-		return errorCheck(name, fmt.Sprintf("no answer to %s within %s", op, v.opts.PerCallTimeout))
+		return validate.Errored(name, fmt.Sprintf("no answer to %s within %s", op, v.opts.PerCallTimeout))
 	case isService && (se.GetHTTPStatusCode() == http.StatusTooManyRequests || se.GetHTTPStatusCode() >= 500):
-		return errorCheck(name, fmt.Sprintf("%s answered HTTP %d%s; try again later", op, se.GetHTTPStatusCode(), code(se)))
+		return validate.Errored(name, fmt.Sprintf("%s answered HTTP %d%s; try again later", op, se.GetHTTPStatusCode(), code(se)))
 	case isService:
 		return provider.Check{Name: name, Status: provider.CheckUnknown, Message: fmt.Sprintf("%s answered HTTP %d%s", op, se.GetHTTPStatusCode(), code(se))}
 	case validate.Unreachable(err):
-		return errorCheck(name, "could not reach OCI for "+op)
+		return validate.Errored(name, "could not reach OCI for "+op)
 	default:
-		return errorCheck(name, "unexpected answer from OCI to "+op)
+		return validate.Errored(name, "unexpected answer from OCI to "+op)
 	}
 }
 
@@ -378,20 +378,4 @@ func remediation(cfg config, missing []string) string {
 		b.WriteByte('\n')
 	}
 	return b.String()
-}
-
-func failed(name, msg string) provider.Check {
-	return provider.Check{Name: name, Status: provider.CheckFailed, Message: msg}
-}
-
-func errorCheck(name, msg string) provider.Check {
-	return provider.Check{Name: name, Status: provider.CheckError, Message: msg}
-}
-
-func configString(p *provider.Provider, key string) string {
-	if p == nil {
-		return ""
-	}
-	s, _ := p.Config[key].(string)
-	return s
 }

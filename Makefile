@@ -47,3 +47,71 @@ test: venv ## run all tests (installs and starts the emulators it needs)
 
 .PHONY: FORCE
 FORCE:
+
+# ---- Lambda functions: build, SAM, local invoke, benchmark -------------------------------------
+
+ARCH      ?= arm64
+LAMBDA_OS ?= linux
+AUTH_MODE ?= authorizer
+BENCH_RUNS ?= 20
+SAM       := SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam
+
+# The one way every Lambda bootstrap is built: static (provided.al2023 has no Go toolchain to
+# match), no RPC mode (the Runtime API is all provided.* runtimes speak), reproducible, stripped.
+LAMBDA_GOBUILD = CGO_ENABLED=0 GOOS=$(LAMBDA_OS) GOARCH=$(ARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
+
+# SAM names functions/<name> <Name>Function (revalidate-worker: RevalidateWorkerFunction) and runs
+# `make build-<LogicalId>` with ARTIFACTS_DIR set. The pattern rule below recovers <name> from the
+# logical id, so a new folder under functions/ needs a template resource, not a new rule.
+function_of = $(shell echo '$(1)' | sed -E 's/([a-z0-9])([A-Z])/\1-\2/g' | tr '[:upper:]' '[:lower:]')
+
+# Checks are $(error)s rather than shell tests so that `make -n` (the consistency test) fails too.
+build-%Function:
+	$(if $(ARTIFACTS_DIR),,$(error $@: ARTIFACTS_DIR is not set (sam build sets it)))
+	$(if $(wildcard functions/$(call function_of,$*)/main.go),,$(error $@: no functions/$(call function_of,$*)/main.go))
+	$(LAMBDA_GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(call function_of,$*)
+
+# Any main package as a bootstrap with the same flags (the benchmark's hello-world baseline).
+.PHONY: lambda-bootstrap
+lambda-bootstrap:
+	$(if $(and $(PKG),$(ARTIFACTS_DIR)),,$(error usage: make lambda-bootstrap PKG=./path ARTIFACTS_DIR=dir))
+	$(LAMBDA_GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap $(PKG)
+
+.PHONY: build
+build: $(FUNCTIONS:%=build/%/bootstrap) ## build every function into build/<name>/bootstrap (ARCH=arm64)
+
+build/%/bootstrap: FORCE
+	$(LAMBDA_GOBUILD) -o $@ ./functions/$*
+
+.PHONY: lint
+lint: venv ## go vet, gofmt and cfn-lint on template.yaml
+	$(GO) vet ./...
+	@unformatted=$$(gofmt -l functions shared); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(VENV)/bin/cfn-lint template.yaml
+
+.PHONY: invoke
+invoke: ## run a function's real bootstrap on an event, no Docker: make invoke FN=get EVENT=events/get.json
+	$(if $(and $(FN),$(EVENT)),,$(error usage: make invoke FN=<function> EVENT=events/<file>.json))
+	@STORE=$(STORE) DATA_DIR=$(DATA_DIR) AUTH_MODE=$(AUTH_MODE) $(GO) run ./shared/cmd/invoke -fn $(FN) -event $(EVENT)
+
+.PHONY: bench
+bench: ## cold start of every function against a hello-world aws-lambda-go bootstrap (amd64)
+	$(GO) run ./shared/cmd/coldstart -n $(BENCH_RUNS)
+
+.PHONY: sam-build
+sam-build: venv ## sam build (no Docker), then check that every function has its bootstrap
+	$(SAM) build
+	@for f in $(FUNCTIONS); do \
+	  id=$$(echo "$$f" | sed -E 's/(^|-)([a-z])/\U\2/g')Function; \
+	  test -x .aws-sam/build/$$id/bootstrap || { echo "sam build left no bootstrap for $$id"; exit 1; }; \
+	  test "$$(od -An -tx2 -j18 -N2 .aws-sam/build/$$id/bootstrap | tr -d ' ')" = 00b7 || \
+	    { echo "$$id: bootstrap is not an arm64 (aarch64) executable"; exit 1; }; \
+	done; echo "arm64 bootstrap built for: $(FUNCTIONS)"
+
+# Deploys what sam-build built, with samconfig.toml's settings for CONFIG_ENV (default, staging,
+# prod). The first deployment of an environment is best done with `sam deploy --guided`.
+CONFIG_ENV ?= default
+.PHONY: deploy
+deploy: sam-build ## sam deploy --config-env $(CONFIG_ENV) (needs AWS credentials; see README "Deploy")
+	$(SAM) deploy --config-env $(CONFIG_ENV)

@@ -1,0 +1,77 @@
+// Package authorizer is the API Gateway HTTP API Lambda authorizer (REQUEST type, payload format
+// 2.0, simple responses). It verifies the bearer token with the same auth.Verifier as the local
+// server and hands the principal to the handlers in the authorizer context.
+//
+// It decides only whether the token is good. Which org and scope a route needs is checked by the
+// handlers: API Gateway caches this answer per token and reuses it on every route.
+package authorizer
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/streamtime/fleet-providers/shared/auth"
+	"github.com/streamtime/fleet-providers/shared/config"
+	"github.com/streamtime/fleet-providers/shared/lambdaapi"
+)
+
+// Request and Response are the event and answer of an HTTP API REQUEST authorizer, payload 2.0.
+type (
+	Request  = events.APIGatewayV2CustomAuthorizerV2Request
+	Response = events.APIGatewayV2CustomAuthorizerSimpleResponse
+)
+
+// Authorizer answers authorizer events.
+type Authorizer struct {
+	verifier *auth.Verifier
+	log      *slog.Logger
+}
+
+// New returns an authorizer trusting the tokens cfg describes (AUTH_ISSUER, AUTH_AUDIENCE,
+// AUTH_JWKS): they are required here whatever AUTH_MODE says.
+func New(cfg config.Config, log *slog.Logger) (*Authorizer, error) {
+	v, err := auth.NewVerifier(auth.VerifierConfig{Issuer: cfg.AuthIssuer, Audience: cfg.AuthAudience, JWKS: cfg.AuthJWKS})
+	if err != nil {
+		return nil, err
+	}
+	return &Authorizer{verifier: v, log: log}, nil
+}
+
+// Handle is the Lambda handler. A token that does not verify is a deny (API Gateway answers 403),
+// never an error: an error would be a 500, and its text could end up in logs with the token.
+func (a *Authorizer) Handle(ctx context.Context, req Request) (Response, error) {
+	token, ok := auth.BearerToken(authorization(req))
+	if !ok {
+		a.deny(ctx, req, "no bearer token")
+		return Response{IsAuthorized: false}, nil
+	}
+	p, err := a.verifier.Verify(token)
+	if err != nil {
+		a.deny(ctx, req, "token rejected")
+		return Response{IsAuthorized: false}, nil
+	}
+	return Response{IsAuthorized: true, Context: lambdaapi.AuthorizerResponse(p)}, nil
+}
+
+// authorization is the Authorization header value: the identity source API Gateway was told to
+// use (and caches on), or the header itself when the event has none.
+func authorization(req Request) string {
+	if len(req.IdentitySource) > 0 && req.IdentitySource[0] != "" {
+		return req.IdentitySource[0]
+	}
+	for k, v := range req.Headers {
+		if strings.EqualFold(k, "Authorization") {
+			return v
+		}
+	}
+	return ""
+}
+
+// deny logs why a request was refused, with what API Gateway logs too, and nothing of the token.
+func (a *Authorizer) deny(ctx context.Context, req Request, reason string) {
+	a.log.InfoContext(ctx, "request denied", "reason", reason,
+		"request_id", req.RequestContext.RequestID, "route", req.RouteKey, "source_ip", req.RequestContext.HTTP.SourceIP)
+}

@@ -1,0 +1,223 @@
+package deploytest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/streamtime/fleet-providers/shared/app"
+	"github.com/streamtime/fleet-providers/shared/authorizer/example"
+	"github.com/streamtime/fleet-providers/shared/config"
+	"github.com/streamtime/fleet-providers/shared/fleet"
+	"github.com/streamtime/fleet-providers/shared/provider"
+	"github.com/streamtime/fleet-providers/shared/runtimeapi"
+	"github.com/streamtime/fleet-providers/shared/runtimeapi/lambdafn"
+	"github.com/streamtime/fleet-providers/shared/testenv"
+)
+
+// seededID is the provider the events in events/ refer to (as in shared/lambdaapi's events test).
+const seededID = "01936f4e-6a1b-7c2d-9e3f-4a5b6c7d8e9f"
+
+// wantStatus is what each HTTP event must get from its function's bootstrap against a store
+// holding the seeded provider. Every HTTP event must be listed: a new event states its outcome.
+var wantStatus = map[string][]int{
+	"create.json":           {201},
+	"create-invalid.json":   {400},
+	"create-wrong-org.json": {403},
+	"get.json":              {200},
+	"get-not-found.json":    {404},
+	"list.json":             {200},
+	"list-page.json":        {200},
+	"update.json":           {200},
+	"update-rotate.json":    {200},
+	"delete.json":           {204},
+	// The validators' calls meet the closed proxy of defaultEnv: a report of status "error".
+	"validate.json": {200},
+}
+
+// wantAuthorized is each authorizer event's answer under the example issuer's keys.
+var wantAuthorized = map[string]bool{
+	"authorizer.json":         true,
+	"authorizer-expired.json": false,
+	"authorizer-garbage.json": false,
+}
+
+// succeeds lists the events of other sources (schedule, queue) and the environment their function
+// needs beyond the default one; each must run without a function error against the seeded store.
+var succeeds = map[string][]string{}
+
+// bootstraps builds each function once per test binary, for this machine, with the Makefile's rule.
+type bootstraps struct {
+	dir  string
+	mu   sync.Mutex
+	once map[string]*sync.Once
+	path map[string]string
+	err  map[string]error
+}
+
+var built = &bootstraps{once: map[string]*sync.Once{}, path: map[string]string{}, err: map[string]error{}}
+
+func (b *bootstraps) get(t *testing.T, name string) string {
+	t.Helper()
+	b.mu.Lock()
+	if b.dir == "" {
+		dir, err := os.MkdirTemp("", "deploytest-bootstraps")
+		if err != nil {
+			b.mu.Unlock()
+			t.Fatal(err)
+		}
+		b.dir = dir
+	}
+	once := b.once[name]
+	if once == nil {
+		once = new(sync.Once)
+		b.once[name] = once
+	}
+	b.mu.Unlock()
+	once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+		defer cancel()
+		p, err := lambdafn.Build(ctx, testenv.Root(), name, lambdafn.Host(), filepath.Join(b.dir, name), nil)
+		b.mu.Lock()
+		b.path[name], b.err[name] = p, err
+		b.mu.Unlock()
+	})
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.err[name]; err != nil {
+		t.Fatalf("build %s: %v", name, err)
+	}
+	return b.path[name]
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
+// Every file in events/ goes through its function's real bootstrap under the local Runtime API:
+// the machinery behind `make invoke`, with the environment the function is deployed with, save
+// the embedded store in place of DynamoDB and Secrets Manager.
+func TestEveryEventThroughItsBootstrap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds every function")
+	}
+	for _, file := range eventFiles(t) {
+		name, fn := filepath.Base(file), functionOf(file)
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case wantStatus[name] != nil:
+			t.Run(name, func(t *testing.T) { httpEvent(t, fn, raw, wantStatus[name]) })
+		case strings.HasPrefix(name, "authorizer"):
+			want, ok := wantAuthorized[name]
+			if !ok {
+				t.Errorf("%s: add its expected answer to wantAuthorized", name)
+				continue
+			}
+			t.Run(name, func(t *testing.T) { authorizerEvent(t, raw, want) })
+		case succeeds[name] != nil:
+			t.Run(name, func(t *testing.T) {
+				dir := t.TempDir()
+				seed(t, dir)
+				invoke(t, fn, append(defaultEnv(dir), succeeds[name]...), raw)
+			})
+		default:
+			t.Errorf("%s: add its expected outcome to this test", name)
+		}
+	}
+}
+
+func invoke(t *testing.T, fn string, env []string, event []byte) []byte {
+	t.Helper()
+	var logs bytes.Buffer
+	out, err := runtimeapi.Invoke(context.Background(), runtimeapi.Function{
+		Bootstrap: built.get(t, fn), Name: lambdafn.LogicalID(fn), Env: env,
+		Timeout: 20 * time.Second, Stdout: &logs, Stderr: &logs,
+	}, event)
+	if err != nil {
+		t.Fatalf("%v\nfunction output:\n%s", err, logs.String())
+	}
+	return out
+}
+
+// defaultEnv is the deployed functions' environment on an embedded store in dir. Outbound HTTP
+// goes to a proxy on a closed loopback port, so the real validators in the validate binary can
+// never reach a cloud from a test: they report "error", as they would for an outage.
+func defaultEnv(dir string) []string {
+	return []string{"STORE=embedded", "DATA_DIR=" + dir, "AUTH_MODE=authorizer", "VALIDATE_TIMEOUT=5s",
+		"HTTPS_PROXY=http://127.0.0.1:9", "HTTP_PROXY=http://127.0.0.1:9", "NO_PROXY="}
+}
+
+func httpEvent(t *testing.T, fn string, event []byte, want []int) {
+	dir := t.TempDir()
+	seed(t, dir)
+	out := invoke(t, fn, defaultEnv(dir), event)
+	var res events.APIGatewayV2HTTPResponse
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("not an HTTP API response: %v: %s", err, out)
+	}
+	if !slices.Contains(want, res.StatusCode) {
+		t.Fatalf("status %d, want %v: %s", res.StatusCode, want, res.Body)
+	}
+	if res.StatusCode >= 400 && res.Headers["Content-Type"] != "application/problem+json" {
+		t.Fatalf("error without problem+json: %v", res.Headers)
+	}
+	if strings.Contains(res.Body, "EXAMPLEKEY") {
+		t.Fatalf("secret in response: %s", res.Body)
+	}
+}
+
+func authorizerEvent(t *testing.T, event []byte, want bool) {
+	env := []string{"STORE=embedded", "AUTH_MODE=token",
+		"AUTH_ISSUER=" + example.Issuer, "AUTH_AUDIENCE=" + example.Audience, "AUTH_JWKS=" + string(example.JWKS)}
+	out := invoke(t, "authorizer", env, event)
+	var res events.APIGatewayV2CustomAuthorizerSimpleResponse
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("not a simple authorizer response: %v: %s", err, out)
+	}
+	if res.IsAuthorized != want || (want && res.Context["org"] != "acme") {
+		t.Fatalf("got %s, want isAuthorized %v", out, want)
+	}
+}
+
+// seed stores the provider the events refer to in a data dir, then closes it for the bootstrap.
+func seed(t *testing.T, dir string) {
+	t.Helper()
+	env := map[string]string{"STORE": "embedded", "DATA_DIR": dir, "AUTH_MODE": "authorizer"}
+	cfg, err := config.FromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.Build(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ctx := context.Background()
+	now := time.Now().UTC()
+	p := &provider.Provider{ID: seededID, Organization: "acme", Identifier: "seeded-fleet", Type: provider.AWS,
+		Config: map[string]any{"aws_access_key": "AKIAIOSFODNN7EXAMPLE"}, SecretFields: []string{"aws_access_secret"},
+		SecretVersion: "01936f4e-6a1b-7c2d-9e3f-000000000001", Status: provider.StatusPending, CreatedAt: now, UpdatedAt: now, Version: 1}
+	if err := a.Secrets.Put(ctx, fleet.SecretRef{Org: "acme", ProviderID: seededID}, p.SecretVersion,
+		map[string]string{"aws_access_secret": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Store.Create(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/streamtime/fleet-providers/shared/config"
 	"github.com/streamtime/fleet-providers/shared/dynamostore"
 	"github.com/streamtime/fleet-providers/shared/smsecrets"
 )
@@ -16,7 +16,7 @@ import (
 // (the Lambda role, or the standard AWS environment and profile locally). Endpoints come from
 // the SDK's standard variables (AWS_ENDPOINT_URL_DYNAMODB, ...), which is how the emulators plug in.
 func (a *App) buildAWS(ctx context.Context) error {
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	awsCfg, err := config.AWS(ctx)
 	if err != nil {
 		return fmt.Errorf("aws configuration: %w", err)
 	}

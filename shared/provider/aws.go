@@ -5,14 +5,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"regexp"
 )
 
 var (
-	awsAccessKeyRE = regexp.MustCompile(`^AKIA[A-Z0-9]{16}$`)
-	awsSecretRE    = regexp.MustCompile(`^[A-Za-z0-9/+]{40}$`)
-	awsRegionRE    = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`)
-	awsRoleARNRE   = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$`)
+	awsAccessKeyRE = newPattern(`^AKIA[A-Z0-9]{16}$`, 0)
+	awsSecretRE    = newPattern(`^[A-Za-z0-9/+]{40}$`, 0)
+	awsRegionRE    = newPattern(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`, 0)
+	awsRoleARNRE   = newPattern(`^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$`, 600)
 )
 
 // DefaultAWSRegion is used for AWS calls when a provider names no region.

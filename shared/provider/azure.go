@@ -1,8 +1,6 @@
 package provider
 
-import "regexp"
-
-var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+var guidRE = newPattern(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`, 0)
 
 const guidRule = "a GUID such as 00000000-0000-0000-0000-000000000000"
 

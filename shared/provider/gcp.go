@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 )
@@ -21,9 +20,9 @@ var googleTokenURIs = map[string]bool{
 }
 
 var (
-	gcpProjectRE = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
-	gcpEmailRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*@[a-z0-9.-]+\.[a-z]{2,}$`)
-	hexRE        = regexp.MustCompile(`^[0-9a-f]{40}$`)
+	gcpProjectRE = newPattern(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`, 0)
+	gcpEmailRE   = newPattern(`^[a-z0-9][a-z0-9._-]*@[a-z0-9.-]+\.[a-z]{2,}$`, 254)
+	hexRE        = newPattern(`^[0-9a-f]{40}$`, 0)
 )
 
 // gcpKeyFields are the fields a Google service account key file may carry, and whether each is

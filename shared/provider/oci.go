@@ -7,15 +7,14 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"regexp"
 	"strings"
 )
 
 var (
-	ociUserRE        = regexp.MustCompile(`^ocid1\.user\.oc[0-9]+\.[a-z0-9-]*\.[a-z0-9]{20,}$`)
-	ociTenancyRE     = regexp.MustCompile(`^ocid1\.tenancy\.oc[0-9]+\.[a-z0-9-]*\.[a-z0-9]{20,}$`)
-	ociCompartmentRE = regexp.MustCompile(`^ocid1\.(compartment|tenancy)\.oc[0-9]+\.[a-z0-9-]*\.[a-z0-9]{20,}$`)
-	ociFingerprintRE = regexp.MustCompile(`^([0-9a-f]{2}:){15}[0-9a-f]{2}$`)
+	ociUserRE        = newPattern(`^ocid1\.user\.oc[0-9]+\.[a-z0-9-]*\.[a-z0-9]{20,}$`, 255)
+	ociTenancyRE     = newPattern(`^ocid1\.tenancy\.oc[0-9]+\.[a-z0-9-]*\.[a-z0-9]{20,}$`, 255)
+	ociCompartmentRE = newPattern(`^ocid1\.(compartment|tenancy)\.oc[0-9]+\.[a-z0-9-]*\.[a-z0-9]{20,}$`, 255)
+	ociFingerprintRE = newPattern(`^([0-9a-f]{2}:){15}[0-9a-f]{2}$`, 0)
 )
 
 // ValidOCIRegion reports whether r is an OCI region the service knows.

@@ -3,7 +3,6 @@
 package provider
 
 import (
-	"regexp"
 	"time"
 )
 
@@ -115,8 +114,8 @@ func cloneValue(v any) any {
 }
 
 var (
-	identifierRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{1,61})[a-z0-9]$`)
-	orgRE        = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
+	identifierRE = newPattern(`^[a-z0-9][a-z0-9-]+[a-z0-9]$`, 63)
+	orgRE        = newPattern(`^[A-Za-z0-9][A-Za-z0-9_-]*$`, 128)
 )
 
 // IdentifierRule is the identifier rule in words, for error messages and documentation.

@@ -22,8 +22,11 @@ help: ## list targets
 bin/fleetdev: FORCE
 	@$(GO) build -o $@ ./shared/cmd/fleetdev
 
+# With STORE=aws and `make emulators` running, the server uses them (creating the table there);
+# otherwise the standard AWS environment and profile variables decide (TABLE_NAME required).
 .PHONY: run
 run: bin/fleetdev ## serve the whole API on 127.0.0.1:$(PORT) (STORE=embedded|aws, DATA_DIR=.data)
+	@if [ "$(STORE)" = aws ] && emu=$$(bash .ci/emulators.sh env); then eval "$$emu"; echo "using the local emulators"; fi; \
 	PORT=$(PORT) DATA_DIR=$(DATA_DIR) STORE=$(STORE) bin/fleetdev serve
 
 .PHONY: token
@@ -41,9 +44,40 @@ $(VENV)/.installed: .ci/requirements.txt
 	@touch $@
 
 .PHONY: test
-test: venv ## run all tests (installs and starts the emulators it needs)
+test: venv emulators-install ## run all tests (installs the emulators; tests start and stop them)
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+
+.PHONY: emulators-install
+emulators-install: venv ## install DynamoDB Local (Maven Central) into .emulators/
+	bash .ci/dynamodb-local/install.sh
+
+.PHONY: emulators
+emulators: emulators-install ## start DynamoDB Local (127.0.0.1:8000) and moto (127.0.0.1:5000) in the background
+	bash .ci/emulators.sh start
+
+.PHONY: emulators-stop
+emulators-stop: ## stop what `make emulators` started
+	bash .ci/emulators.sh stop
+
+.PHONY: fuzz-api
+fuzz-api: venv ## schemathesis against the local server from the OpenAPI document (FUZZ_SECONDS=60)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r .ci/requirements-fuzz.txt
+	bash .ci/fuzz-api.sh
+
+# ---- scheduled revalidation ------------------------------------------------------------------
+
+.PHONY: revalidate
+revalidate: bin/fleetdev ## revalidate due providers once, in process (STORE=, INTERVAL=24h; 0 for all)
+	DATA_DIR=$(DATA_DIR) STORE=$(STORE) bin/fleetdev revalidate $(if $(INTERVAL),-interval $(INTERVAL))
+
+.PHONY: bench-validate
+bench-validate: venv ## each cloud validator against local fakes with a fixed latency per call
+	$(GO) test -run '^$$' -bench Validate -benchtime 20x ./shared/validate/...
+
+.PHONY: bench-revalidate
+bench-revalidate: emulators-install ## 10k providers on DynamoDB Local, 100 ms validator (CONCURRENCY=25)
+	$(GO) test -run '^$$' -bench Revalidate10k -benchtime 1x ./shared/revalidate/ -args -concurrency $(or $(CONCURRENCY),25)
 
 .PHONY: FORCE
 FORCE:

@@ -4,6 +4,8 @@
 #                            127.0.0.1:${MOTO_PORT:-5000}, in the background
 #   .ci/emulators.sh stop    stops what start started (by the pids in .emulators/*.pid)
 #   .ci/emulators.sh status
+#   .ci/emulators.sh env     prints the exports that point the service at them (exit 1 if stopped);
+#                            `make run STORE=aws` uses it
 # Both listen on loopback only. Logs and pid files are in .emulators/ (git-ignored).
 # DynamoDB Local is installed on first use (.ci/dynamodb-local/install.sh); moto comes from the
 # project's .venv (`make venv`), or $MOTO_SERVER.
@@ -46,6 +48,7 @@ start_one() { # name url command...
   nohup "$@" >"$state/$name.log" 2>&1 &
   local pid=$!
   echo "$pid" >"$state/$name.pid"
+  echo "$url" >"$state/$name.url"
   if ! wait_http "$name" "$url" "$pid"; then
     kill "$pid" 2>/dev/null || true
     rm -f "$state/$name.pid"
@@ -88,13 +91,20 @@ stop)
   stop_one dynamodb-local
   stop_one moto
   ;;
+env)
+  running dynamodb-local && running moto || exit 1
+  ddb_url=$(cat "$state/dynamodb-local.url"); moto_url=$(cat "$state/moto.url")
+  echo "export AWS_ENDPOINT_URL_DYNAMODB=${ddb_url%/} AWS_ENDPOINT_URL_SECRETS_MANAGER=${moto_url%/moto-api/}"
+  echo "export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1"
+  echo "export TABLE_NAME=\${TABLE_NAME:-fleet-providers-local} CREATE_TABLE=true SECRET_RECOVERY_DAYS=0"
+  ;;
 status)
   for name in dynamodb-local moto; do
     if running "$name"; then echo "$name: running (pid $(cat "$state/$name.pid"))"; else echo "$name: stopped"; fi
   done
   ;;
 *)
-  echo "usage: $0 start|stop|status" >&2
+  echo "usage: $0 start|stop|status|env" >&2
   exit 2
   ;;
 esac

@@ -12,7 +12,7 @@ import (
 )
 
 func main() {
-	a, err := app.Build(context.Background(), config.MustFromEnv(), nil)
+	a, err := app.Build(context.Background(), config.MustFromEnv(), app.Parts{})
 	if err != nil {
 		log.Fatalf("start-up: %v", err)
 	}

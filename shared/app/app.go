@@ -27,8 +27,15 @@ type App struct {
 	closers  []func() error
 }
 
-// Build assembles the app. validators may be nil for functions that never validate.
-func Build(ctx context.Context, cfg config.Config, validators fleet.Validators) (*App, error) {
+// Parts are what only some functions need: validators (validate, worker) and a notifier for
+// status changes. CRUD functions pass none, so they do not link the cloud SDKs or EventBridge.
+type Parts struct {
+	Validators fleet.Validators
+	Notifier   fleet.ChangeNotifier
+}
+
+// Build assembles the app.
+func Build(ctx context.Context, cfg config.Config, parts Parts) (*App, error) {
 	a := &App{Config: cfg, Logger: logging.New(os.Stderr, cfg.LogLevel)}
 	switch cfg.Store {
 	case config.StoreEmbedded:
@@ -52,9 +59,10 @@ func Build(ctx context.Context, cfg config.Config, validators fleet.Validators) 
 		}
 		a.Verifier = v
 	}
-	a.Service = fleet.New(a.Store, a.Secrets, validators, fleet.Options{
+	a.Service = fleet.New(a.Store, a.Secrets, parts.Validators, fleet.Options{
 		ValidateTimeout: cfg.ValidateTimeout,
 		ErrorThreshold:  cfg.ErrorThreshold,
+		Notifier:        parts.Notifier,
 	})
 	return a, nil
 }

@@ -47,7 +47,7 @@ func TestAcceptanceFlowInAWSMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	a, err := app.Build(ctx, cfg, nil)
+	a, err := app.Build(ctx, cfg, app.Parts{})
 	if err != nil {
 		t.Fatal(err)
 	}

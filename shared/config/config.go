@@ -42,6 +42,15 @@ type Config struct {
 	ErrorThreshold  int           // REVALIDATE_ERROR_THRESHOLD (default 3)
 	RepairGrace     time.Duration // REPAIR_GRACE (default 15m)
 
+	// Scheduled revalidation (functions/dispatcher and functions/worker, make revalidate).
+	RevalidateQueueURL    string        // REVALIDATE_QUEUE_URL: the SQS queue the dispatcher fills
+	RevalidateInterval    time.Duration // REVALIDATE_INTERVAL (default 24h): a provider is due once its last check is this old
+	RevalidateBudget      time.Duration // REVALIDATE_BUDGET (default 2m): how long one dispatcher run enqueues
+	RevalidateMaxPerRun   int           // REVALIDATE_MAX_PER_RUN (default 200000): most providers one run enqueues
+	RevalidateConcurrency int           // REVALIDATE_CONCURRENCY (default 10): validations at once per worker invocation
+	// EventBusName is the EventBridge bus status changes go to (EVENT_BUS_NAME); empty: not published.
+	EventBusName string
+
 	LogLevel slog.Level // LOG_LEVEL: debug | info | warn | error
 }
 
@@ -92,6 +101,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.ErrorThreshold = num("REVALIDATE_ERROR_THRESHOLD", 3)
 	c.ValidateTimeout = dur("VALIDATE_TIMEOUT", DefaultValidateTimeout)
 	c.RepairGrace = dur("REPAIR_GRACE", 15*time.Minute)
+	c.RevalidateQueueURL = getenv("REVALIDATE_QUEUE_URL")
+	c.RevalidateInterval = dur("REVALIDATE_INTERVAL", 24*time.Hour)
+	c.RevalidateBudget = dur("REVALIDATE_BUDGET", 2*time.Minute)
+	c.RevalidateMaxPerRun = num("REVALIDATE_MAX_PER_RUN", 200_000)
+	c.RevalidateConcurrency = num("REVALIDATE_CONCURRENCY", 10)
+	c.EventBusName = getenv("EVENT_BUS_NAME")
+	if c.RevalidateMaxPerRun <= 0 || c.RevalidateConcurrency <= 0 {
+		errs = append(errs, errors.New("REVALIDATE_MAX_PER_RUN and REVALIDATE_CONCURRENCY must be positive"))
+	}
 
 	switch mode := strings.ToLower(or(getenv("AUTH_MODE"), "token")); mode {
 	case "token":

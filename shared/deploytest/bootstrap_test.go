@@ -136,6 +136,10 @@ func TestEveryEventThroughItsBootstrap(t *testing.T) {
 				seed(t, dir)
 				invoke(t, fn, append(defaultEnv(dir), succeeds[name]...), raw)
 			})
+		case wantFailures[name] != nil:
+			t.Run(name, func(t *testing.T) { workerEvent(t, raw, wantFailures[name]) })
+		case name == "dispatcher.json":
+			t.Run(name, func(t *testing.T) { dispatcherEvent(t, raw) })
 		default:
 			t.Errorf("%s: add its expected outcome to this test", name)
 		}
@@ -203,7 +207,7 @@ func seed(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.Build(context.Background(), cfg, nil)
+	a, err := app.Build(context.Background(), cfg, app.Parts{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,5 +223,42 @@ func seed(t *testing.T, dir string) {
 	}
 	if err := a.Store.Create(ctx, p); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// wantFailures is each worker event's batch item failures against the seeded provider.
+var wantFailures = map[string][]string{
+	"worker.json":       {},
+	"worker-batch.json": {"e7d6c5b4-a392-4817-9f6e-5d4c3b2a1908"}, // the truncated body
+}
+
+func workerEvent(t *testing.T, event []byte, want []string) {
+	dir := t.TempDir()
+	seed(t, dir)
+	out := invoke(t, "worker", defaultEnv(dir), event)
+	var res events.SQSEventResponse
+	if err := json.Unmarshal(out, &res); err != nil || res.BatchItemFailures == nil {
+		t.Fatalf("not an SQS batch response: %v: %s", err, out)
+	}
+	var got []string
+	for _, f := range res.BatchItemFailures {
+		got = append(got, f.ItemIdentifier)
+	}
+	if !slices.Equal(got, want) && len(got)+len(want) > 0 {
+		t.Fatalf("batch item failures %v, want %v", got, want)
+	}
+}
+
+// The dispatcher on the embedded store has no queue: it logs what it would enqueue.
+func dispatcherEvent(t *testing.T, event []byte) {
+	dir := t.TempDir()
+	seed(t, dir)
+	out := invoke(t, "dispatcher", []string{"STORE=embedded", "DATA_DIR=" + dir, "AUTH_MODE=authorizer"}, event)
+	var res struct {
+		Enqueued int  `json:"enqueued"`
+		Complete bool `json:"complete"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil || res.Enqueued != 1 || !res.Complete {
+		t.Fatalf("dispatcher run %s (%v), want the seeded provider enqueued", out, err)
 	}
 }

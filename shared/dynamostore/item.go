@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/streamtime/fleet-providers/shared/fleet"
 	"github.com/streamtime/fleet-providers/shared/provider"
 )
 
@@ -59,6 +60,9 @@ type providerItem struct {
 	LastValidatedAt     string `dynamodbav:"last_validated_at,omitempty"`
 	LastValidAt         string `dynamodbav:"last_valid_at,omitempty"`
 	ConsecutiveFailures int    `dynamodbav:"consecutive_failures"`
+	// The due index's keys (see due.go). Only provider items have them, which keeps it sparse.
+	DuePK string `dynamodbav:"due_pk"`
+	DueSK string `dynamodbav:"due_sk"`
 }
 
 // identItem reserves an identifier within an organization for one provider.
@@ -84,6 +88,8 @@ func marshalProvider(p *provider.Provider) (map[string]types.AttributeValue, err
 		UpdatedAt:           formatTime(p.UpdatedAt),
 		Version:             p.Version,
 		ConsecutiveFailures: p.ConsecutiveFailures,
+		DuePK:               duePK(p.ID),
+		DueSK:               fleet.DueKey(p),
 	}
 	if p.Validation != nil {
 		r := p.Validation.Clone()

@@ -9,8 +9,9 @@
 // TransactWriteItems, so an identifier is never taken twice nor left reserved by a deleted
 // provider. Every write is conditional on the version attribute the writer read (optimistic
 // concurrency). Reads are strongly consistent (a client reads its own writes; Repair must not
-// mistake a just-created provider for a missing one). Nothing scans the table: Get is a GetItem
-// and List a Query on the organization's partition.
+// mistake a just-created provider for a missing one). Nothing scans the table: Get is a GetItem,
+// List a Query on the organization's partition, and the scheduled revalidation reads a sparse
+// index of due providers (due.go).
 package dynamostore
 
 import (
@@ -33,6 +34,7 @@ import (
 type Store struct {
 	db    *dynamodb.Client
 	table string
+	due   dueCounter
 }
 
 var _ fleet.Store = (*Store)(nil)

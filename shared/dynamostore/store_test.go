@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"strconv"
@@ -66,17 +67,52 @@ func TestCheckCloudFormation(t *testing.T) {
 			map[string]any{"AttributeName": "SK", "KeyType": "RANGE"},
 		},
 		"AttributeDefinitions": []any{
+			map[string]any{"AttributeName": "due_sk", "AttributeType": "S"},
 			map[string]any{"AttributeName": "SK", "AttributeType": "S"},
 			map[string]any{"AttributeName": "PK", "AttributeType": "S"},
+			map[string]any{"AttributeName": "due_pk", "AttributeType": "S"},
 		},
+		"GlobalSecondaryIndexes": []any{map[string]any{
+			"IndexName": "due",
+			"KeySchema": []any{
+				map[string]any{"AttributeName": "due_pk", "KeyType": "HASH"},
+				map[string]any{"AttributeName": "due_sk", "KeyType": "RANGE"},
+			},
+			"Projection":                       map[string]any{"ProjectionType": "KEYS_ONLY"},
+			"ContributorInsightsSpecification": map[string]any{"Enabled": true},
+		}},
 	}
 	if err := dynamostore.CheckCloudFormation(good); err != nil {
 		t.Fatalf("matching template: %v", err)
 	}
 	bad := map[string]any{"BillingMode": "PROVISIONED", "KeySchema": good["KeySchema"], "AttributeDefinitions": good["AttributeDefinitions"].([]any)[:1]}
 	err := dynamostore.CheckCloudFormation(bad)
-	if err == nil || !strings.Contains(err.Error(), "BillingMode") || !strings.Contains(err.Error(), "AttributeDefinitions") {
-		t.Fatalf("drifted template: %v", err)
+	for _, want := range []string{"BillingMode", "AttributeDefinitions", "GlobalSecondaryIndexes"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("drifted template: %v, want %s named", err, want)
+		}
+	}
+	allProjected := maps.Clone(good)
+	allProjected["GlobalSecondaryIndexes"] = []any{map[string]any{
+		"IndexName":  "due",
+		"KeySchema":  good["GlobalSecondaryIndexes"].([]any)[0].(map[string]any)["KeySchema"],
+		"Projection": map[string]any{"ProjectionType": "ALL"},
+	}}
+	if err := dynamostore.CheckCloudFormation(allProjected); err == nil || !strings.Contains(err.Error(), "GlobalSecondaryIndexes") {
+		t.Fatalf("index with another projection: %v", err)
+	}
+}
+
+// The table CreateTable makes is the one Definition describes, index included.
+func TestCreateTableMatchesDefinition(t *testing.T) {
+	client, table := newTable(t)
+	out, err := client.DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gsis := out.Table.GlobalSecondaryIndexes
+	if len(gsis) != 1 || aws.ToString(gsis[0].IndexName) != "due" || gsis[0].Projection.ProjectionType != "KEYS_ONLY" {
+		t.Fatalf("indexes: %+v", gsis)
 	}
 }
 

@@ -26,11 +26,17 @@ func (s *Service) Validate(ctx context.Context, org, id string) (provider.Report
 	if err != nil {
 		return provider.Report{}, nil, err
 	}
+	return s.validateRead(ctx, p)
+}
+
+// validateRead validates the provider as read: its validator on its current secret, then the
+// report stored. The secret store is read only here.
+func (s *Service) validateRead(ctx context.Context, p *provider.Provider) (provider.Report, *provider.Provider, error) {
 	v, ok := s.validators[p.Type]
 	if !ok {
 		return provider.Report{}, nil, fmt.Errorf("validation of %s providers: %w", p.Type, provider.ErrNotImplemented)
 	}
-	secret, err := s.secrets.Get(ctx, SecretRef{Org: org, ProviderID: id}, p.SecretVersion)
+	secret, err := s.secrets.Get(ctx, SecretRef{Org: p.Organization, ProviderID: p.ID}, p.SecretVersion)
 	if err != nil {
 		return provider.Report{}, nil, fmt.Errorf("read secret: %w", err)
 	}

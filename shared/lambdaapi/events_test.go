@@ -121,7 +121,7 @@ func runEvent(t *testing.T, file string, op httpapi.Op, mode string, want int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.Build(context.Background(), cfg, eventValidators(t))
+	a, err := app.Build(context.Background(), cfg, app.Parts{Validators: eventValidators(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"context"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/streamtime/fleet-providers/shared/config"
 	"github.com/streamtime/fleet-providers/shared/fleet"
@@ -30,7 +29,7 @@ type Options struct {
 // what assumes customers' cross-account roles; credentials resolve lazily, on first use.
 func New(ctx context.Context, _ config.Config) fleet.Validators {
 	var o Options
-	if awsCfg, err := awsconfig.LoadDefaultConfig(ctx); err == nil {
+	if awsCfg, err := config.AWS(ctx); err == nil && awsCfg.Credentials != nil {
 		o.AWS.SourceCredentials = aws.NewCredentialsCache(awsCfg.Credentials)
 	}
 	return With(o)

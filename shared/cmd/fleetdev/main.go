@@ -29,6 +29,8 @@ commands:
   serve   run the whole API on 127.0.0.1:$PORT (default 3000) with the store named by $STORE
           (embedded by default, data in $DATA_DIR, default .data)
   token   print a development bearer token: fleetdev token -org acme [-scopes "..."] [-ttl 12h]
+  revalidate
+          revalidate the providers that are due, once, in process: fleetdev revalidate -h
 `
 
 func main() {
@@ -42,6 +44,8 @@ func main() {
 		err = serve(os.Args[2:])
 	case "token":
 		err = token(os.Args[2:])
+	case "revalidate":
+		err = revalidate(os.Args[2:])
 	default:
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
@@ -88,7 +92,7 @@ func serve(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	a, err := app.Build(ctx, cfg, validators.New(ctx, cfg))
+	a, err := app.Build(ctx, cfg, app.Parts{Validators: validators.New(ctx, cfg)})
 	if err != nil {
 		return err
 	}

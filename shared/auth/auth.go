@@ -50,3 +50,16 @@ func BearerToken(header string) (string, bool) {
 	token = strings.TrimSpace(token)
 	return token, token != ""
 }
+
+// Keys of the context the API Gateway Lambda authorizer hands the handlers
+// (requestContext.authorizer.lambda).
+const (
+	ContextOrg     = "org"
+	ContextScopes  = "scopes"
+	ContextSubject = "sub"
+)
+
+// AuthorizerContext is p as the authorizer's simple-response context.
+func (p Principal) AuthorizerContext() map[string]any {
+	return map[string]any{ContextOrg: p.Org, ContextScopes: strings.Join(p.Scopes, " "), ContextSubject: p.Subject}
+}

@@ -2,8 +2,12 @@
 // 2.0, simple responses). It verifies the bearer token with the same auth.Verifier as the local
 // server and hands the principal to the handlers in the authorizer context.
 //
-// It decides only whether the token is good. Which org and scope a route needs is checked by the
-// handlers: API Gateway caches this answer per token and reuses it on every route.
+// It decides only who the token speaks for. Which org and scope a route needs is checked by the
+// handlers: API Gateway caches this answer per token and reuses it on every route. A token that
+// does not verify is passed on with no principal rather than denied here, so the handlers answer
+// it as the contract says (401 problem+json with WWW-Authenticate); a deny would make API Gateway
+// answer 403 {"message":"Forbidden"} itself. A request without the header never reaches the
+// authorizer: API Gateway answers it 401.
 package authorizer
 
 import (
@@ -15,7 +19,6 @@ import (
 
 	"github.com/streamtime/fleet-providers/shared/auth"
 	"github.com/streamtime/fleet-providers/shared/config"
-	"github.com/streamtime/fleet-providers/shared/lambdaapi"
 )
 
 // Request and Response are the event and answer of an HTTP API REQUEST authorizer, payload 2.0.
@@ -40,20 +43,20 @@ func New(cfg config.Config, log *slog.Logger) (*Authorizer, error) {
 	return &Authorizer{verifier: v, log: log}, nil
 }
 
-// Handle is the Lambda handler. A token that does not verify is a deny (API Gateway answers 403),
-// never an error: an error would be a 500, and its text could end up in logs with the token.
+// Handle is the Lambda handler. It never returns an error: an error would be a 500, and its text
+// could end up in logs with the token.
 func (a *Authorizer) Handle(ctx context.Context, req Request) (Response, error) {
 	token, ok := auth.BearerToken(authorization(req))
 	if !ok {
-		a.deny(ctx, req, "no bearer token")
-		return Response{IsAuthorized: false}, nil
+		a.reject(ctx, req, "no bearer token")
+		return Response{IsAuthorized: true}, nil
 	}
 	p, err := a.verifier.Verify(token)
 	if err != nil {
-		a.deny(ctx, req, "token rejected")
-		return Response{IsAuthorized: false}, nil
+		a.reject(ctx, req, "token rejected")
+		return Response{IsAuthorized: true}, nil
 	}
-	return Response{IsAuthorized: true, Context: lambdaapi.AuthorizerResponse(p)}, nil
+	return Response{IsAuthorized: true, Context: p.AuthorizerContext()}, nil
 }
 
 // authorization is the Authorization header value: the identity source API Gateway was told to
@@ -70,8 +73,8 @@ func authorization(req Request) string {
 	return ""
 }
 
-// deny logs why a request was refused, with what API Gateway logs too, and nothing of the token.
-func (a *Authorizer) deny(ctx context.Context, req Request, reason string) {
-	a.log.InfoContext(ctx, "request denied", "reason", reason,
+// reject logs why a token was not accepted, with what API Gateway logs too, and nothing of the token.
+func (a *Authorizer) reject(ctx context.Context, req Request, reason string) {
+	a.log.InfoContext(ctx, "token not accepted", "reason", reason,
 		"request_id", req.RequestContext.RequestID, "route", req.RouteKey, "source_ip", req.RequestContext.HTTP.SourceIP)
 }

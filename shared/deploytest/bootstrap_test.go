@@ -30,21 +30,22 @@ const seededID = "01936f4e-6a1b-7c2d-9e3f-4a5b6c7d8e9f"
 // wantStatus is what each HTTP event must get from its function's bootstrap against a store
 // holding the seeded provider. Every HTTP event must be listed: a new event states its outcome.
 var wantStatus = map[string][]int{
-	"create.json":           {201},
-	"create-invalid.json":   {400},
-	"create-wrong-org.json": {403},
-	"get.json":              {200},
-	"get-not-found.json":    {404},
-	"list.json":             {200},
-	"list-page.json":        {200},
-	"update.json":           {200},
-	"update-rotate.json":    {200},
-	"delete.json":           {204},
+	"create.json":              {201},
+	"create-invalid.json":      {400},
+	"create-wrong-org.json":    {403},
+	"get.json":                 {200},
+	"get-not-found.json":       {404},
+	"get-unauthenticated.json": {401},
+	"list.json":                {200},
+	"list-page.json":           {200},
+	"update.json":              {200},
+	"update-rotate.json":       {200},
+	"delete.json":              {204},
 	// The validators' calls meet the closed proxy of defaultEnv: a report of status "error".
 	"validate.json": {200},
 }
 
-// wantAuthorized is each authorizer event's answer under the example issuer's keys.
+// wantAuthorized is whether each authorizer event's token yields a principal under the example issuer's keys.
 var wantAuthorized = map[string]bool{
 	"authorizer.json":         true,
 	"authorizer-expired.json": false,
@@ -194,8 +195,9 @@ func authorizerEvent(t *testing.T, event []byte, want bool) {
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatalf("not a simple authorizer response: %v: %s", err, out)
 	}
-	if res.IsAuthorized != want || (want && res.Context["org"] != "acme") {
-		t.Fatalf("got %s, want isAuthorized %v", out, want)
+	// Rejected tokens pass with no principal, for the handlers to answer 401.
+	if !res.IsAuthorized || (want && res.Context["org"] != "acme") || (!want && res.Context != nil) {
+		t.Fatalf("got %s, want a principal: %v", out, want)
 	}
 }
 

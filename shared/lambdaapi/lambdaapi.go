@@ -29,15 +29,9 @@ func RequestID(r *http.Request) string {
 	return ""
 }
 
-// Authorizer context keys set by functions/authorizer and read here.
-const (
-	CtxOrg     = "org"
-	CtxScopes  = "scopes"
-	CtxSubject = "sub"
-)
-
 // AuthorizerContext reads the principal the Lambda authorizer verified. The authorizer's cached
-// answer is shared across routes, so the org check still happens per request in httpapi.
+// answer is shared across routes, so the org check still happens per request in httpapi; a token
+// the authorizer rejected arrives with no principal and is answered 401 here.
 type AuthorizerContext struct{}
 
 // Authenticate returns the principal from the request's authorizer context.
@@ -47,15 +41,10 @@ func (AuthorizerContext) Authenticate(r *http.Request) (auth.Principal, error) {
 		return auth.Principal{}, auth.ErrUnauthenticated
 	}
 	lc := c.Authorizer.Lambda
-	org, _ := lc[CtxOrg].(string)
+	org, _ := lc[auth.ContextOrg].(string)
 	if org == "" {
 		return auth.Principal{}, auth.ErrUnauthenticated
 	}
-	sub, _ := lc[CtxSubject].(string)
-	return auth.Principal{Subject: sub, Org: org, Scopes: strings.Fields(fmt.Sprint(lc[CtxScopes]))}, nil
-}
-
-// AuthorizerResponse is the simple-response context for a principal (the inverse of Authenticate).
-func AuthorizerResponse(p auth.Principal) map[string]any {
-	return map[string]any{CtxOrg: p.Org, CtxScopes: strings.Join(p.Scopes, " "), CtxSubject: p.Subject}
+	sub, _ := lc[auth.ContextSubject].(string)
+	return auth.Principal{Subject: sub, Org: org, Scopes: strings.Fields(fmt.Sprint(lc[auth.ContextScopes]))}, nil
 }

@@ -7,21 +7,19 @@ import (
 
 	"github.com/streamtime/fleet-providers/shared/app"
 	"github.com/streamtime/fleet-providers/shared/config"
-	"github.com/streamtime/fleet-providers/shared/eventbus"
 	"github.com/streamtime/fleet-providers/shared/httpapi"
 	"github.com/streamtime/fleet-providers/shared/lambdaapi"
-	"github.com/streamtime/fleet-providers/shared/logging"
 	"github.com/streamtime/fleet-providers/shared/validators"
 )
 
 func main() {
 	cfg := config.MustFromEnv()
 	ctx := context.Background()
-	n, err := eventbus.ForConfig(ctx, cfg, logging.New(log.Writer(), cfg.LogLevel))
+	parts, err := validators.Parts(ctx, cfg)
 	if err != nil {
 		log.Fatalf("start-up: %v", err)
 	}
-	a, err := app.Build(ctx, cfg, app.Parts{Validators: validators.New(ctx, cfg), Notifier: n})
+	a, err := app.Build(ctx, cfg, parts)
 	if err != nil {
 		log.Fatalf("start-up: %v", err)
 	}

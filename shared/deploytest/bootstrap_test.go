@@ -17,15 +17,10 @@ import (
 	"github.com/streamtime/fleet-providers/shared/app"
 	"github.com/streamtime/fleet-providers/shared/authorizer/example"
 	"github.com/streamtime/fleet-providers/shared/config"
-	"github.com/streamtime/fleet-providers/shared/fleet"
-	"github.com/streamtime/fleet-providers/shared/provider"
 	"github.com/streamtime/fleet-providers/shared/runtimeapi"
 	"github.com/streamtime/fleet-providers/shared/runtimeapi/lambdafn"
 	"github.com/streamtime/fleet-providers/shared/testenv"
 )
-
-// seededID is the provider the events in events/ refer to (as in shared/lambdaapi's events test).
-const seededID = "01936f4e-6a1b-7c2d-9e3f-4a5b6c7d8e9f"
 
 // wantStatus is what each HTTP event must get from its function's bootstrap against a store
 // holding the seeded provider. Every HTTP event must be listed: a new event states its outcome.
@@ -214,18 +209,7 @@ func seed(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	ctx := context.Background()
-	now := time.Now().UTC()
-	p := &provider.Provider{ID: seededID, Organization: "acme", Identifier: "seeded-fleet", Type: provider.AWS,
-		Config: map[string]any{"aws_access_key": "AKIAIOSFODNN7EXAMPLE"}, SecretFields: []string{"aws_access_secret"},
-		SecretVersion: "01936f4e-6a1b-7c2d-9e3f-000000000001", Status: provider.StatusPending, CreatedAt: now, UpdatedAt: now, Version: 1}
-	if err := a.Secrets.Put(ctx, fleet.SecretRef{Org: "acme", ProviderID: seededID}, p.SecretVersion,
-		map[string]string{"aws_access_secret": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Store.Create(ctx, p); err != nil {
-		t.Fatal(err)
-	}
+	testenv.SeedEventProvider(t, a.Store, a.Secrets)
 }
 
 // wantFailures is each worker event's batch item failures against the seeded provider.

@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/streamtime/fleet-providers/shared/awserr"
 	"github.com/streamtime/fleet-providers/shared/fleet"
 	"github.com/streamtime/fleet-providers/shared/provider"
 )
@@ -251,7 +252,7 @@ func (s *Store) Delete(ctx context.Context, org, id string) error {
 		}
 		// Changed or deleted since the read: read again (a deleted one ends as ErrNotFound).
 	}
-	return &provider.UnavailableError{RetryAfter: retryAfterThrottled,
+	return &provider.UnavailableError{RetryAfter: awserr.RetryAfterThrottled,
 		Cause: fmt.Errorf("dynamodb delete: provider kept changing")}
 }
 
@@ -286,7 +287,7 @@ func (s *Store) transact(ctx context.Context, op string, writes []types.Transact
 		}
 		lastErr = err
 	}
-	return nil, &provider.UnavailableError{RetryAfter: retryAfterThrottled, Cause: fmt.Errorf("dynamodb %s: %w", op, lastErr)}
+	return nil, &provider.UnavailableError{RetryAfter: awserr.RetryAfterThrottled, Cause: fmt.Errorf("dynamodb %s: %w", op, lastErr)}
 }
 
 func unexpected(op string, reasons []types.CancellationReason) error {

@@ -14,15 +14,10 @@ import (
 	"github.com/streamtime/fleet-providers/shared/app"
 	"github.com/streamtime/fleet-providers/shared/auth"
 	"github.com/streamtime/fleet-providers/shared/config"
-	"github.com/streamtime/fleet-providers/shared/fleet"
 	"github.com/streamtime/fleet-providers/shared/httpapi"
 	"github.com/streamtime/fleet-providers/shared/lambdaapi"
-	"github.com/streamtime/fleet-providers/shared/provider"
 	"github.com/streamtime/fleet-providers/shared/testenv"
 )
-
-// seededID is the provider id the events in events/ refer to.
-const seededID = "01936f4e-6a1b-7c2d-9e3f-4a5b6c7d8e9f"
 
 // wantStatus is what each API event must produce against a store holding the seeded provider.
 // Every API event file must be listed: a new event needs a stated expectation.
@@ -131,7 +126,7 @@ func runEvent(t *testing.T, file string, op httpapi.Op, mode string, want int) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	seed(t, a)
+	testenv.SeedEventProvider(t, a.Store, a.Secrets)
 
 	res, err := lambdaapi.NewHandler(a, op)(context.Background(), ev)
 	if err != nil {
@@ -151,22 +146,5 @@ func runEvent(t *testing.T, file string, op httpapi.Op, mode string, want int) {
 	}
 	if strings.Contains(res.Body, "EXAMPLEKEY") {
 		t.Fatalf("secret in response: %s", res.Body)
-	}
-}
-
-// seed stores the provider the events refer to.
-func seed(t *testing.T, a *app.App) {
-	t.Helper()
-	ctx := context.Background()
-	now := time.Now().UTC()
-	p := &provider.Provider{ID: seededID, Organization: "acme", Identifier: "seeded-fleet", Type: provider.AWS,
-		Config: map[string]any{"aws_access_key": "AKIAIOSFODNN7EXAMPLE"}, SecretFields: []string{"aws_access_secret"},
-		SecretVersion: "01936f4e-6a1b-7c2d-9e3f-000000000001", Status: provider.StatusPending, CreatedAt: now, UpdatedAt: now, Version: 1}
-	if err := a.Secrets.Put(ctx, fleet.SecretRef{Org: "acme", ProviderID: seededID}, p.SecretVersion,
-		map[string]string{"aws_access_secret": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Store.Create(ctx, p); err != nil {
-		t.Fatal(err)
 	}
 }

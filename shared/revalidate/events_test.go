@@ -21,9 +21,6 @@ import (
 	"github.com/streamtime/fleet-providers/shared/testenv"
 )
 
-// seededID is the provider the events in events/ refer to (as in the API events' tests).
-const seededID = "01936f4e-6a1b-7c2d-9e3f-4a5b6c7d8e9f"
-
 // wantFailures is the batch item failures each worker event must produce against a store holding
 // the seeded provider. Every worker event must be listed: a new event states its outcome.
 var wantFailures = map[string][]string{
@@ -53,17 +50,7 @@ func eventApp(t *testing.T, parts ...app.Parts) *app.App {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	now := time.Now().UTC()
-	p := &provider.Provider{ID: seededID, Organization: "acme", Identifier: "seeded-fleet", Type: provider.AWS,
-		Config: map[string]any{"aws_access_key": "AKIAIOSFODNN7EXAMPLE"}, SecretFields: []string{"aws_access_secret"},
-		SecretVersion: "01936f4e-6a1b-7c2d-9e3f-000000000001", Status: provider.StatusPending, CreatedAt: now, UpdatedAt: now, Version: 1}
-	if err := a.Secrets.Put(ctx, fleet.SecretRef{Org: "acme", ProviderID: seededID}, p.SecretVersion,
-		map[string]string{"aws_access_secret": secretValue}); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Store.Create(ctx, p); err != nil {
-		t.Fatal(err)
-	}
+	testenv.SeedEventProvider(t, a.Store, a.Secrets)
 	return a
 }
 
@@ -118,11 +105,11 @@ func TestWorkerEvents(t *testing.T) {
 			if got := failures(resp); !slices.Equal(got, want) && (len(got) != 0 || len(want) != 0) {
 				t.Fatalf("batch item failures %v, want %v", got, want)
 			}
-			p, err := a.Store.Get(ctx, "acme", seededID)
+			p, err := a.Store.Get(ctx, "acme", testenv.EventProviderID)
 			if err != nil || p.Status != provider.StatusValid {
 				t.Fatalf("seeded provider after the event: %v, %v", p, err)
 			}
-			if ch := notes.take(); len(ch) != 1 || ch[0].ProviderID != seededID || ch[0].To != provider.StatusValid {
+			if ch := notes.take(); len(ch) != 1 || ch[0].ProviderID != testenv.EventProviderID || ch[0].To != provider.StatusValid {
 				t.Fatalf("status changes %+v", ch)
 			}
 		})
@@ -166,7 +153,7 @@ func TestDispatcherEvents(t *testing.T) {
 				t.Fatal(err)
 			}
 			msgs := q.take()
-			if res.Enqueued != want || !res.Complete || len(msgs) != want || (want > 0 && msgs[0].ProviderID != seededID) {
+			if res.Enqueued != want || !res.Complete || len(msgs) != want || (want > 0 && msgs[0].ProviderID != testenv.EventProviderID) {
 				t.Fatalf("run %+v enqueued %v, want %d", res, msgs, want)
 			}
 		})

@@ -15,16 +15,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
-	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/streamtime/fleet-providers/shared/awserr"
 	"github.com/streamtime/fleet-providers/shared/fleet"
 	"github.com/streamtime/fleet-providers/shared/provider"
 )
@@ -256,12 +252,6 @@ func currentVersion(versions map[string][]string) string {
 	return ""
 }
 
-// Retry-After hints; Secrets Manager gives none.
-const (
-	retryAfterThrottled   = 1 * time.Second
-	retryAfterUnavailable = 5 * time.Second
-)
-
 // mapErr maps a Secrets Manager error to the domain: a missing secret or version, or one scheduled
 // for deletion, is ErrNotFound; throttling, 5xx and an unreachable endpoint are a retryable
 // *provider.UnavailableError. Other errors are wrapped with the operation and secret name. AWS
@@ -279,19 +269,8 @@ func (s *Store) mapErr(ctx context.Context, op string, ref fleet.SecretRef, err 
 	if errors.As(err, &invalid) && ref != (fleet.SecretRef{}) && s.scheduledForDeletion(ctx, ref) {
 		return fmt.Errorf("secretsmanager %s %s: scheduled for deletion: %w", op, s.name(ref), provider.ErrNotFound)
 	}
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		if _, ok := retry.DefaultThrottleErrorCodes[api.ErrorCode()]; ok {
-			return &provider.UnavailableError{RetryAfter: retryAfterThrottled, Cause: cause}
-		}
-	}
-	var resp *awshttp.ResponseError
-	if errors.As(err, &resp) && resp.HTTPStatusCode() >= 500 {
-		return &provider.UnavailableError{RetryAfter: retryAfterUnavailable, Cause: cause}
-	}
-	var send *smithyhttp.RequestSendError
-	if errors.As(err, &send) {
-		return &provider.UnavailableError{RetryAfter: retryAfterUnavailable, Cause: cause}
+	if u := awserr.Unavailable(err, cause); u != nil {
+		return u
 	}
 	return cause
 }

@@ -4,11 +4,15 @@ package validators
 
 import (
 	"context"
+	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/streamtime/fleet-providers/shared/app"
 	"github.com/streamtime/fleet-providers/shared/config"
+	"github.com/streamtime/fleet-providers/shared/eventbus"
 	"github.com/streamtime/fleet-providers/shared/fleet"
+	"github.com/streamtime/fleet-providers/shared/logging"
 	"github.com/streamtime/fleet-providers/shared/provider"
 	"github.com/streamtime/fleet-providers/shared/validate/awsval"
 	"github.com/streamtime/fleet-providers/shared/validate/azureval"
@@ -43,4 +47,15 @@ func With(o Options) fleet.Validators {
 		provider.Azure: azureval.New(o.Azure),
 		provider.OCI:   ocival.New(o.OCI),
 	}
+}
+
+// Parts are what the validating functions (validate, worker, the local server) add to the app:
+// the validators, and the notifier that publishes status changes (EventBridge when
+// EVENT_BUS_NAME is set, else the log).
+func Parts(ctx context.Context, cfg config.Config) (app.Parts, error) {
+	n, err := eventbus.ForConfig(ctx, cfg, logging.New(os.Stderr, cfg.LogLevel))
+	if err != nil {
+		return app.Parts{}, err
+	}
+	return app.Parts{Validators: New(ctx, cfg), Notifier: n}, nil
 }

@@ -92,7 +92,11 @@ func serve(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	a, err := app.Build(ctx, cfg, app.Parts{Validators: validators.New(ctx, cfg)})
+	parts, err := validators.Parts(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	a, err := app.Build(ctx, cfg, parts)
 	if err != nil {
 		return err
 	}

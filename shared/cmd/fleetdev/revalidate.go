@@ -13,7 +13,6 @@ import (
 
 	"github.com/streamtime/fleet-providers/shared/app"
 	"github.com/streamtime/fleet-providers/shared/config"
-	"github.com/streamtime/fleet-providers/shared/eventbus"
 	"github.com/streamtime/fleet-providers/shared/logging"
 	rv "github.com/streamtime/fleet-providers/shared/revalidate"
 	"github.com/streamtime/fleet-providers/shared/validators"
@@ -44,11 +43,11 @@ func revalidate(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	notifier, err := eventbus.ForConfig(ctx, cfg, logging.New(os.Stderr, cfg.LogLevel))
+	parts, err := validators.Parts(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	a, err := app.Build(ctx, cfg, app.Parts{Validators: validators.New(ctx, cfg), Notifier: notifier})
+	a, err := app.Build(ctx, cfg, parts)
 	if err != nil {
 		return err
 	}

@@ -92,7 +92,8 @@ SAM       := SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam
 
 # The one way every Lambda bootstrap is built: static (provided.al2023 has no Go toolchain to
 # match), no RPC mode (the Runtime API is all provided.* runtimes speak), reproducible, stripped.
-LAMBDA_GOBUILD = CGO_ENABLED=0 GOOS=$(LAMBDA_OS) GOARCH=$(ARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
+# LOCAL_TAGS=fleet_embedded (make invoke, tests) adds the embedded store deployed functions leave out.
+LAMBDA_GOBUILD = CGO_ENABLED=0 GOOS=$(LAMBDA_OS) GOARCH=$(ARCH) $(GO) build -tags lambda.norpc$(LOCAL_TAGS:%=,%) -trimpath -ldflags='-s -w'
 
 # SAM names functions/<name> <Name>Function (revalidate-worker: RevalidateWorkerFunction) and runs
 # `make build-<LogicalId>` with ARTIFACTS_DIR set. The pattern rule below recovers <name> from the

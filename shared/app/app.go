@@ -8,9 +8,7 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/streamtime/fleet-providers/shared/auth"
 	"github.com/streamtime/fleet-providers/shared/config"
-	"github.com/streamtime/fleet-providers/shared/embedded"
 	"github.com/streamtime/fleet-providers/shared/fleet"
 	"github.com/streamtime/fleet-providers/shared/logging"
 )
@@ -22,9 +20,7 @@ type App struct {
 	Store   fleet.Store
 	Secrets fleet.SecretStore
 	Service *fleet.Service
-	// Verifier checks bearer tokens; nil when the API Gateway authorizer is trusted instead.
-	Verifier *auth.Verifier
-	closers  []func() error
+	closers []func() error
 }
 
 // Parts are what only some functions need: validators (validate, worker) and a notifier for
@@ -39,25 +35,15 @@ func Build(ctx context.Context, cfg config.Config, parts Parts) (*App, error) {
 	a := &App{Config: cfg, Logger: logging.New(os.Stderr, cfg.LogLevel)}
 	switch cfg.Store {
 	case config.StoreEmbedded:
-		db, err := embedded.Open(cfg.DataDir)
-		if err != nil {
+		if err := a.buildEmbedded(); err != nil {
 			return nil, err
 		}
-		a.Store, a.Secrets = db.Providers(), db.Secrets()
-		a.closers = append(a.closers, db.Close)
 	case config.StoreAWS:
 		if err := a.buildAWS(ctx); err != nil {
 			return nil, err
 		}
 	default:
 		return nil, fmt.Errorf("unknown store %q", cfg.Store)
-	}
-	if !cfg.TrustAuthorizer {
-		v, err := auth.NewVerifier(auth.VerifierConfig{Issuer: cfg.AuthIssuer, Audience: cfg.AuthAudience, JWKS: cfg.AuthJWKS})
-		if err != nil {
-			return nil, err
-		}
-		a.Verifier = v
 	}
 	a.Service = fleet.New(a.Store, a.Secrets, parts.Validators, fleet.Options{
 		ValidateTimeout: cfg.ValidateTimeout,

@@ -13,6 +13,7 @@ import (
 
 	"github.com/streamtime/fleet-providers/shared/app"
 	"github.com/streamtime/fleet-providers/shared/auth"
+	"github.com/streamtime/fleet-providers/shared/auth/jwtauth"
 	"github.com/streamtime/fleet-providers/shared/config"
 	"github.com/streamtime/fleet-providers/shared/fleet"
 	"github.com/streamtime/fleet-providers/shared/httpapi"
@@ -34,13 +35,13 @@ func TestAcceptanceFlowInAWSMode(t *testing.T) {
 	} {
 		t.Setenv(k, v)
 	}
-	key, err := auth.LoadOrCreateDevKey(t.TempDir())
+	key, err := jwtauth.LoadOrCreateDevKey(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	env := map[string]string{
 		"STORE": "aws", "TABLE_NAME": "fleet-acceptance", "CREATE_TABLE": "true", "SECRET_RECOVERY_DAYS": "0",
-		"AUTH_ISSUER": auth.DevIssuer, "AUTH_AUDIENCE": auth.DevAudience, "AUTH_JWKS": string(auth.DevJWKS(key)),
+		"AUTH_ISSUER": jwtauth.DevIssuer, "AUTH_AUDIENCE": jwtauth.DevAudience, "AUTH_JWKS": string(jwtauth.DevJWKS(key)),
 	}
 	cfg, err := config.FromEnv(func(k string) string { return env[k] })
 	if err != nil {
@@ -51,9 +52,13 @@ func TestAcceptanceFlowInAWSMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.New(a.Service, a.Verifier, httpapi.Options{Logger: a.Logger}).Handler())
+	verifier, err := jwtauth.NewVerifier(jwtauth.VerifierConfig{Issuer: cfg.AuthIssuer, Audience: cfg.AuthAudience, JWKS: cfg.AuthJWKS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpapi.New(a.Service, verifier, httpapi.Options{Logger: a.Logger}).Handler())
 	defer srv.Close()
-	tok, _ := auth.IssueDevToken(key, "acme", []string{auth.ScopeRead, auth.ScopeWrite}, time.Hour)
+	tok, _ := jwtauth.IssueDevToken(key, "acme", []string{auth.ScopeRead, auth.ScopeWrite}, time.Hour)
 
 	call := func(method, path, body string, want int) map[string]any {
 		t.Helper()

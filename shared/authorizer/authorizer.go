@@ -1,5 +1,5 @@
 // Package authorizer is the API Gateway HTTP API Lambda authorizer (REQUEST type, payload format
-// 2.0, simple responses). It verifies the bearer token with the same auth.Verifier as the local
+// 2.0, simple responses). It verifies the bearer token with the same jwtauth.Verifier as the local
 // server and hands the principal to the handlers in the authorizer context.
 //
 // It decides only who the token speaks for. Which org and scope a route needs is checked by the
@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/streamtime/fleet-providers/shared/auth"
+	"github.com/streamtime/fleet-providers/shared/auth/jwtauth"
 	"github.com/streamtime/fleet-providers/shared/config"
 )
 
@@ -29,14 +30,14 @@ type (
 
 // Authorizer answers authorizer events.
 type Authorizer struct {
-	verifier *auth.Verifier
+	verifier *jwtauth.Verifier
 	log      *slog.Logger
 }
 
 // New returns an authorizer trusting the tokens cfg describes (AUTH_ISSUER, AUTH_AUDIENCE,
 // AUTH_JWKS): they are required here whatever AUTH_MODE says.
 func New(cfg config.Config, log *slog.Logger) (*Authorizer, error) {
-	v, err := auth.NewVerifier(auth.VerifierConfig{Issuer: cfg.AuthIssuer, Audience: cfg.AuthAudience, JWKS: cfg.AuthJWKS})
+	v, err := jwtauth.NewVerifier(jwtauth.VerifierConfig{Issuer: cfg.AuthIssuer, Audience: cfg.AuthAudience, JWKS: cfg.AuthJWKS})
 	if err != nil {
 		return nil, err
 	}

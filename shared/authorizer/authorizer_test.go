@@ -20,6 +20,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/streamtime/fleet-providers/shared/auth"
+	"github.com/streamtime/fleet-providers/shared/auth/jwtauth"
 	"github.com/streamtime/fleet-providers/shared/authorizer"
 	"github.com/streamtime/fleet-providers/shared/authorizer/example"
 	"github.com/streamtime/fleet-providers/shared/config"
@@ -34,7 +35,7 @@ const (
 
 type claims struct {
 	Std jwt.Claims
-	Ext auth.Claims
+	Ext jwtauth.Claims
 }
 
 func sign(t *testing.T, key ed25519.PrivateKey, kid string, c claims) string {
@@ -95,7 +96,7 @@ func TestHandle(t *testing.T) {
 	good := claims{
 		Std: jwt.Claims{Issuer: issuer, Audience: jwt.Audience{audience}, Subject: "alice@acme.example",
 			IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(time.Hour))},
-		Ext: auth.Claims{Org: "acme", Scope: "fleet-providers:read fleet-providers:write"},
+		Ext: jwtauth.Claims{Org: "acme", Scope: "fleet-providers:read fleet-providers:write"},
 	}
 	with := func(f func(*claims)) claims { c := good; f(&c); return c }
 
@@ -149,7 +150,7 @@ func TestHeaderFallback(t *testing.T) {
 	now := time.Now()
 	tok := sign(t, key, "k1", claims{
 		Std: jwt.Claims{Issuer: issuer, Audience: jwt.Audience{audience}, Expiry: jwt.NewNumericDate(now.Add(time.Minute))},
-		Ext: auth.Claims{Org: "acme"},
+		Ext: jwtauth.Claims{Org: "acme"},
 	})
 	req := authorizer.Request{Headers: map[string]string{"Authorization": "Bearer " + tok}}
 	if res, _ := a.Handle(context.Background(), req); res.Context[auth.ContextOrg] != "acme" {
@@ -263,7 +264,7 @@ func regenerate(t *testing.T, files []string) {
 		tok := sign(t, key, "example", claims{
 			Std: jwt.Claims{Issuer: example.Issuer, Audience: jwt.Audience{example.Audience}, Subject: "alice@acme.example",
 				IssuedAt: jwt.NewNumericDate(issued), Expiry: jwt.NewNumericDate(exp)},
-			Ext: auth.Claims{Org: req.PathParameters["org"], Scope: auth.ScopeRead + " " + auth.ScopeWrite},
+			Ext: jwtauth.Claims{Org: req.PathParameters["org"], Scope: auth.ScopeRead + " " + auth.ScopeWrite},
 		})
 		raw, _ := os.ReadFile(file)
 		if err := os.WriteFile(file, bytes.ReplaceAll(raw, []byte(old), []byte(tok)), 0o644); err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/streamtime/fleet-providers/shared/auth"
+	"github.com/streamtime/fleet-providers/shared/auth/jwtauth"
 	"github.com/streamtime/fleet-providers/shared/provider"
 )
 
@@ -191,7 +192,7 @@ func TestAuth(t *testing.T) {
 	id := p["id"].(string)
 	item := "/organizations/acme/fleet-providers/" + id
 
-	expired, _ := auth.IssueDevToken(e.key, "acme", []string{auth.ScopeRead}, -time.Hour)
+	expired, _ := jwtauth.IssueDevToken(e.key, "acme", []string{auth.ScopeRead}, -time.Hour)
 	other := newEnv(t) // a different signing key
 	cases := []struct {
 		name, method, path, token string

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/streamtime/fleet-providers/shared/auth"
+	"github.com/streamtime/fleet-providers/shared/auth/jwtauth"
 	"github.com/streamtime/fleet-providers/shared/embedded"
 	"github.com/streamtime/fleet-providers/shared/fleet"
 	"github.com/streamtime/fleet-providers/shared/httpapi"
@@ -74,7 +75,7 @@ func newEnv(t *testing.T, opts ...envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	verifier, err := auth.NewVerifier(auth.VerifierConfig{Issuer: auth.DevIssuer, Audience: auth.DevAudience, JWKS: auth.DevJWKS(key)})
+	verifier, err := jwtauth.NewVerifier(jwtauth.VerifierConfig{Issuer: jwtauth.DevIssuer, Audience: jwtauth.DevAudience, JWKS: jwtauth.DevJWKS(key)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +98,7 @@ func (e *env) token(org string, scopes ...string) string {
 	if len(scopes) == 0 {
 		scopes = []string{auth.ScopeRead, auth.ScopeWrite}
 	}
-	tok, err := auth.IssueDevToken(e.key, org, scopes, time.Hour)
+	tok, err := jwtauth.IssueDevToken(e.key, org, scopes, time.Hour)
 	if err != nil {
 		e.t.Fatal(err)
 	}

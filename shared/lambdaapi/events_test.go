@@ -7,12 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/streamtime/fleet-providers/shared/app"
-	"github.com/streamtime/fleet-providers/shared/auth"
 	"github.com/streamtime/fleet-providers/shared/config"
 	"github.com/streamtime/fleet-providers/shared/httpapi"
 	"github.com/streamtime/fleet-providers/shared/lambdaapi"
@@ -74,18 +72,14 @@ func TestEveryEventAgainstItsFunction(t *testing.T) {
 			continue
 		}
 		seen++
-		for _, mode := range []string{"authorizer", "token"} {
-			t.Run(filepath.Base(file)+"/"+mode, func(t *testing.T) {
-				runEvent(t, file, op, mode, want)
-			})
-		}
+		t.Run(filepath.Base(file), func(t *testing.T) { runEvent(t, file, op, want) })
 	}
 	if seen != len(wantStatus) {
 		t.Errorf("ran %d API events, expected %d: an event file is missing", seen, len(wantStatus))
 	}
 }
 
-func runEvent(t *testing.T, file string, op httpapi.Op, mode string, want int) {
+func runEvent(t *testing.T, file string, op httpapi.Op, want int) {
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
@@ -100,23 +94,6 @@ func runEvent(t *testing.T, file string, op httpapi.Op, mode string, want int) {
 
 	dir := t.TempDir()
 	env := map[string]string{"STORE": "embedded", "DATA_DIR": dir, "AUTH_MODE": "authorizer"}
-	if mode == "token" {
-		key, err := auth.LoadOrCreateDevKey(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		env["AUTH_MODE"], env["AUTH_ISSUER"], env["AUTH_AUDIENCE"], env["AUTH_JWKS"] = "token", auth.DevIssuer, auth.DevAudience, string(auth.DevJWKS(key))
-		// A fresh token for the principal the event's authorizer context names; none: a bad token.
-		if ev.RequestContext.Authorizer != nil {
-			lc := ev.RequestContext.Authorizer.Lambda
-			tok, err := auth.IssueDevToken(key, lc["org"].(string), strings.Fields(lc["scopes"].(string)), time.Hour)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ev.Headers["authorization"] = "Bearer " + tok
-			ev.RequestContext.Authorizer = nil
-		}
-	}
 	cfg, err := config.FromEnv(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package lambdaapi
 
 import (
 	"context"
+	"log"
 	"net/http"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -11,14 +12,11 @@ import (
 	"github.com/streamtime/fleet-providers/shared/httpapi"
 )
 
-// HTTPHandler is op's handler as deployed: API Gateway's request id, and the principal from the
-// authorizer context or, without an authorizer, from the verified bearer token.
+// HTTPHandler is op's handler as deployed: API Gateway's request id, and the principal the
+// Lambda authorizer verified. Functions never verify tokens themselves: every route in
+// template.yaml has the authorizer, which keeps the JWT stack out of their binaries.
 func HTTPHandler(a *app.App, op httpapi.Op) http.Handler {
-	var authn httpapi.Authenticator = AuthorizerContext{}
-	if a.Verifier != nil {
-		authn = a.Verifier
-	}
-	return httpapi.New(a.Service, authn, httpapi.Options{Logger: a.Logger, RequestID: RequestID}).Handler(op)
+	return httpapi.New(a.Service, AuthorizerContext{}, httpapi.Options{Logger: a.Logger, RequestID: RequestID}).Handler(op)
 }
 
 // NewHandler is op's Lambda handler.
@@ -26,7 +24,11 @@ func NewHandler(a *app.App, op httpapi.Op) func(context.Context, events.APIGatew
 	return Handler(HTTPHandler(a, op))
 }
 
-// Serve runs op as this process's Lambda function.
+// Serve runs op as this process's Lambda function. It refuses to start unless configured to sit
+// behind the authorizer (AUTH_MODE=authorizer), the only way these functions authenticate.
 func Serve(a *app.App, op httpapi.Op) {
+	if !a.Config.TrustAuthorizer {
+		log.Fatal("configuration error: AUTH_MODE must be authorizer: API functions run behind the Lambda authorizer")
+	}
 	lambda.Start(NewHandler(a, op))
 }

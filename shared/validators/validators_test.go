@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/streamtime/fleet-providers/shared/auth"
+	"github.com/streamtime/fleet-providers/shared/auth/jwtauth"
 	"github.com/streamtime/fleet-providers/shared/config"
 	"github.com/streamtime/fleet-providers/shared/embedded"
 	"github.com/streamtime/fleet-providers/shared/fleet"
@@ -46,11 +47,11 @@ func TestValidateEveryTypeWhenCloudsAreUnreachable(t *testing.T) {
 	}
 	defer db.Close()
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	verifier, _ := auth.NewVerifier(auth.VerifierConfig{Issuer: auth.DevIssuer, Audience: auth.DevAudience, JWKS: auth.DevJWKS(key)})
+	verifier, _ := jwtauth.NewVerifier(jwtauth.VerifierConfig{Issuer: jwtauth.DevIssuer, Audience: jwtauth.DevAudience, JWKS: jwtauth.DevJWKS(key)})
 	svc := fleet.New(db.Providers(), db.Secrets(), validatorstest.Unreachable(t), fleet.Options{ValidateTimeout: 10 * time.Second})
 	srv := httptest.NewServer(httpapi.New(svc, verifier, httpapi.Options{}).Handler())
 	defer srv.Close()
-	tok, _ := auth.IssueDevToken(key, "acme", []string{auth.ScopeRead, auth.ScopeWrite}, time.Hour)
+	tok, _ := jwtauth.IssueDevToken(key, "acme", []string{auth.ScopeRead, auth.ScopeWrite}, time.Hour)
 
 	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
 	configs := map[provider.Type]string{

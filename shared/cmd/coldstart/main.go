@@ -94,6 +94,7 @@ func run(n int, only string, out io.Writer) error {
 	// binary when the host is linux/amd64.
 	sized := lambdafn.Target{OS: "linux", Arch: "amd64"}
 	host := lambdafn.Host()
+	host.Local = false // measure what is deployed
 	build := func(name string, t lambdafn.Target) (string, error) {
 		dir := filepath.Join(tmp, t.OS+"-"+t.Arch, name)
 		if name == baseline {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/streamtime/fleet-providers/shared/app"
 	"github.com/streamtime/fleet-providers/shared/auth"
+	"github.com/streamtime/fleet-providers/shared/auth/jwtauth"
 	"github.com/streamtime/fleet-providers/shared/config"
 	"github.com/streamtime/fleet-providers/shared/httpapi"
 	"github.com/streamtime/fleet-providers/shared/provider"
@@ -66,11 +67,11 @@ func devEnv() (func(string) string, error) {
 		}
 	}
 	if env["AUTH_JWKS"] == "" {
-		key, err := auth.LoadOrCreateDevKey(env["DATA_DIR"])
+		key, err := jwtauth.LoadOrCreateDevKey(env["DATA_DIR"])
 		if err != nil {
 			return nil, fmt.Errorf("development key: %w", err)
 		}
-		env["AUTH_ISSUER"], env["AUTH_AUDIENCE"], env["AUTH_JWKS"] = auth.DevIssuer, auth.DevAudience, string(auth.DevJWKS(key))
+		env["AUTH_ISSUER"], env["AUTH_AUDIENCE"], env["AUTH_JWKS"] = jwtauth.DevIssuer, jwtauth.DevAudience, string(jwtauth.DevJWKS(key))
 	}
 	return func(k string) string { return env[k] }, nil
 }
@@ -96,6 +97,13 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	if cfg.TrustAuthorizer {
+		return errors.New("serve verifies tokens itself: AUTH_MODE=authorizer is for functions behind API Gateway")
+	}
+	verifier, err := jwtauth.NewVerifier(jwtauth.VerifierConfig{Issuer: cfg.AuthIssuer, Audience: cfg.AuthAudience, JWKS: cfg.AuthJWKS})
+	if err != nil {
+		return err
+	}
 	a, err := app.Build(ctx, cfg, parts)
 	if err != nil {
 		return err
@@ -104,7 +112,7 @@ func serve(args []string) error {
 
 	srv := &http.Server{
 		Addr:              net.JoinHostPort("127.0.0.1", *port),
-		Handler:           httpapi.New(a.Service, a.Verifier, httpapi.Options{Logger: a.Logger}).Handler(),
+		Handler:           httpapi.New(a.Service, verifier, httpapi.Options{Logger: a.Logger}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	ln, err := net.Listen("tcp", srv.Addr)
@@ -144,11 +152,11 @@ func token(args []string) error {
 	if dir == "" {
 		dir = config.DefaultDataDir
 	}
-	key, err := auth.LoadOrCreateDevKey(dir)
+	key, err := jwtauth.LoadOrCreateDevKey(dir)
 	if err != nil {
 		return err
 	}
-	t, err := auth.IssueDevToken(key, *org, list, *ttl)
+	t, err := jwtauth.IssueDevToken(key, *org, list, *ttl)
 	if err != nil {
 		return err
 	}

@@ -78,10 +78,15 @@ func Names(root string) ([]string, error) {
 }
 
 // Target is the platform to build for.
-type Target struct{ OS, Arch string }
+type Target struct {
+	OS, Arch string
+	// Local adds what only local runs need (the embedded store, tag fleet_embedded); deployed
+	// builds leave it out.
+	Local bool
+}
 
-// Host is the platform of this process, for bootstraps it runs itself.
-func Host() Target { return Target{runtime.GOOS, runtime.GOARCH} }
+// Host is this process's platform, for bootstraps it runs itself on a local store.
+func Host() Target { return Target{OS: runtime.GOOS, Arch: runtime.GOARCH, Local: true} }
 
 // Build builds functions/<name> with `make build-<LogicalId>` into dir and returns the bootstrap's
 // path. make's output goes to log.
@@ -105,6 +110,9 @@ func makeBootstrap(ctx context.Context, root, dir string, t Target, log io.Write
 	}
 	args = append([]string{"--no-print-directory", "-C", root}, args...)
 	args = append(args, "ARTIFACTS_DIR="+dir, "ARCH="+t.Arch, "LAMBDA_OS="+t.OS)
+	if t.Local {
+		args = append(args, "LOCAL_TAGS=fleet_embedded")
+	}
 	cmd := exec.CommandContext(ctx, "make", args...)
 	var out strings.Builder
 	w := io.Writer(&out)

@@ -1,9 +1,14 @@
-package auth
+// Package jwtauth verifies JWT bearer tokens (issuer, audience, expiry, signature against a
+// configured key set) and issues development tokens. Only what verifies tokens imports it - the
+// Lambda authorizer and the local server - so the functions behind the authorizer do not link a
+// JOSE implementation they never use.
+package jwtauth
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/streamtime/fleet-providers/shared/auth"
 	"net/http"
 	"strings"
 	"time"
@@ -67,23 +72,23 @@ type Claims struct {
 	Scp   []string `json:"scp,omitempty"`
 }
 
-// Verify checks token and returns its principal; every failure is ErrUnauthenticated.
-func (v *Verifier) Verify(token string) (Principal, error) {
+// Verify checks token and returns its principal; every failure is auth.ErrUnauthenticated.
+func (v *Verifier) Verify(token string) (auth.Principal, error) {
 	tok, err := jwt.ParseSigned(token, algorithms)
 	if err != nil || len(tok.Headers) != 1 {
-		return Principal{}, ErrUnauthenticated
+		return auth.Principal{}, auth.ErrUnauthenticated
 	}
 	key, ok := v.key(tok.Headers[0].KeyID)
 	if !ok {
-		return Principal{}, ErrUnauthenticated
+		return auth.Principal{}, auth.ErrUnauthenticated
 	}
 	var std jwt.Claims
 	var c Claims
 	if err := tok.Claims(key.Key, &std, &c); err != nil {
-		return Principal{}, ErrUnauthenticated
+		return auth.Principal{}, auth.ErrUnauthenticated
 	}
 	if std.Expiry == nil {
-		return Principal{}, ErrUnauthenticated
+		return auth.Principal{}, auth.ErrUnauthenticated
 	}
 	err = std.ValidateWithLeeway(jwt.Expected{
 		Issuer:      v.cfg.Issuer,
@@ -91,10 +96,10 @@ func (v *Verifier) Verify(token string) (Principal, error) {
 		Time:        v.cfg.Now(),
 	}, v.cfg.Leeway)
 	if err != nil || c.Org == "" {
-		return Principal{}, ErrUnauthenticated
+		return auth.Principal{}, auth.ErrUnauthenticated
 	}
 	scopes := append(strings.Fields(c.Scope), c.Scp...)
-	return Principal{Subject: std.Subject, Org: c.Org, Scopes: scopes}, nil
+	return auth.Principal{Subject: std.Subject, Org: c.Org, Scopes: scopes}, nil
 }
 
 func (v *Verifier) key(kid string) (jose.JSONWebKey, bool) {
@@ -112,10 +117,10 @@ func (v *Verifier) key(kid string) (jose.JSONWebKey, bool) {
 }
 
 // Authenticate verifies the request's bearer token.
-func (v *Verifier) Authenticate(r *http.Request) (Principal, error) {
-	token, ok := BearerToken(r.Header.Get("Authorization"))
+func (v *Verifier) Authenticate(r *http.Request) (auth.Principal, error) {
+	token, ok := auth.BearerToken(r.Header.Get("Authorization"))
 	if !ok {
-		return Principal{}, ErrUnauthenticated
+		return auth.Principal{}, auth.ErrUnauthenticated
 	}
 	return v.Verify(token)
 }

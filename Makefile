@@ -71,6 +71,10 @@ fuzz-api: venv ## schemathesis against the local server from the OpenAPI documen
 revalidate: bin/fleetdev ## revalidate due providers once, in process (STORE=, INTERVAL=24h; 0 for all)
 	DATA_DIR=$(DATA_DIR) STORE=$(STORE) bin/fleetdev revalidate $(if $(INTERVAL),-interval $(INTERVAL))
 
+.PHONY: repair
+repair: bin/fleetdev ## delete orphan secrets and restore secret versions interrupted writes left (STORE=)
+	DATA_DIR=$(DATA_DIR) STORE=$(STORE) bin/fleetdev repair
+
 .PHONY: bench-validate
 bench-validate: venv ## each cloud validator against local fakes with a fixed latency per call
 	$(GO) test -run '^$$' -bench Validate -benchtime 20x ./shared/validate/...

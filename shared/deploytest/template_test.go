@@ -149,8 +149,16 @@ func TestFunctionConventions(t *testing.T) {
 		if p["Tracing"] != "Active" {
 			t.Errorf("%s: want Tracing Active", id)
 		}
-		if timeout, _ := p["Timeout"].(float64); timeout <= 0 || timeout > 28 {
-			t.Errorf("%s: Timeout %v: HTTP API's integration limit is 30 s", id, p["Timeout"])
+		// Behind the HTTP API the integration limit is 30 s; otherwise Lambda's 900 s.
+		limit, why := 900.0, "Lambda's limit is 900 s"
+		events, _ := p["Events"].(map[string]any)
+		for _, e := range events {
+			if ev, _ := e.(map[string]any); ev["Type"] == "HttpApi" {
+				limit, why = 28, "HTTP API's integration limit is 30 s"
+			}
+		}
+		if timeout, _ := p["Timeout"].(float64); timeout <= 0 || timeout > limit {
+			t.Errorf("%s: Timeout %v: %s", id, p["Timeout"], why)
 		}
 		if lc, _ := p["LoggingConfig"].(map[string]any); lc == nil || lc["LogGroup"] == nil {
 			t.Errorf("%s: want LoggingConfig.LogGroup, a log group with retention", id)

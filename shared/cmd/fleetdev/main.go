@@ -32,6 +32,7 @@ commands:
   token   print a development bearer token: fleetdev token -org acme [-scopes "..."] [-ttl 12h]
   revalidate
           revalidate the providers that are due, once, in process: fleetdev revalidate -h
+  repair  delete orphan secrets and restore secret versions interrupted writes left: fleetdev repair -h
 `
 
 func main() {
@@ -47,6 +48,8 @@ func main() {
 		err = token(os.Args[2:])
 	case "revalidate":
 		err = revalidate(os.Args[2:])
+	case "repair":
+		err = repair(os.Args[2:])
 	default:
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)

@@ -536,5 +536,7 @@ func BenchmarkValidateOCI(b *testing.B) {
 	b.ReportMetric(float64(perOp.Milliseconds()), "validate_ms")
 	b.ReportMetric(float64(latency.Milliseconds()), "slowest_call_ms")
 	b.ReportMetric(float64(perOp)/float64(latency), "x_slowest_call")
+	// Every OCI call is signed locally and runs at once: the slowest single check is one call.
+	b.ReportMetric(float64(perOp)/float64(latency), "x-slowest-check")
 	b.ReportMetric(float64(f.calls.Load())/float64(b.N), "calls/op")
 }

@@ -60,9 +60,10 @@ func main() {
 	}
 }
 
-// devEnv is the environment with local defaults: the embedded store, and — unless a real issuer
-// is configured — the development key from the data dir as the only trusted token signer.
-func devEnv() (func(string) string, error) {
+// devConfig is the configuration from the environment with local defaults: the embedded store,
+// and - unless a real issuer is configured - the development key from the data dir as the only
+// trusted token signer.
+func devConfig() (config.Config, error) {
 	env := map[string]string{"STORE": config.StoreEmbedded, "DATA_DIR": config.DefaultDataDir}
 	for _, kv := range os.Environ() {
 		if k, v, ok := strings.Cut(kv, "="); ok && v != "" {
@@ -72,11 +73,11 @@ func devEnv() (func(string) string, error) {
 	if env["AUTH_JWKS"] == "" {
 		key, err := jwtauth.LoadOrCreateDevKey(env["DATA_DIR"])
 		if err != nil {
-			return nil, fmt.Errorf("development key: %w", err)
+			return config.Config{}, fmt.Errorf("development key: %w", err)
 		}
 		env["AUTH_ISSUER"], env["AUTH_AUDIENCE"], env["AUTH_JWKS"] = jwtauth.DevIssuer, jwtauth.DevAudience, string(jwtauth.DevJWKS(key))
 	}
-	return func(k string) string { return env[k] }, nil
+	return config.FromEnv(func(k string) string { return env[k] })
 }
 
 func serve(args []string) error {
@@ -86,11 +87,7 @@ func serve(args []string) error {
 	if *port == "" {
 		*port = "3000"
 	}
-	getenv, err := devEnv()
-	if err != nil {
-		return err
-	}
-	cfg, err := config.FromEnv(getenv)
+	cfg, err := devConfig()
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/streamtime/fleet-providers/shared/app"
-	"github.com/streamtime/fleet-providers/shared/config"
 	"github.com/streamtime/fleet-providers/shared/logging"
 )
 
@@ -17,11 +16,7 @@ func repair(args []string) error {
 	fs := flag.NewFlagSet("repair", flag.ExitOnError)
 	grace := fs.Duration("grace", 15*time.Minute, "leave secrets changed more recently than this alone (work in flight)")
 	_ = fs.Parse(args)
-	getenv, err := devEnv()
-	if err != nil {
-		return err
-	}
-	cfg, err := config.FromEnv(getenv)
+	cfg, err := devConfig()
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/streamtime/fleet-providers/shared/app"
-	"github.com/streamtime/fleet-providers/shared/config"
 	"github.com/streamtime/fleet-providers/shared/logging"
 	rv "github.com/streamtime/fleet-providers/shared/revalidate"
 	"github.com/streamtime/fleet-providers/shared/validators"
@@ -27,11 +26,7 @@ func revalidate(args []string) error {
 	interval := fs.Duration("interval", -1, "revalidate providers last checked longer ago than this (default $REVALIDATE_INTERVAL or 24h; 0 for all)")
 	concurrency := fs.Int("concurrency", 0, "validations at once (default $REVALIDATE_CONCURRENCY or 10)")
 	_ = fs.Parse(args)
-	getenv, err := devEnv()
-	if err != nil {
-		return err
-	}
-	cfg, err := config.FromEnv(getenv)
+	cfg, err := devConfig()
 	if err != nil {
 		return err
 	}

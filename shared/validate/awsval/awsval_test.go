@@ -18,6 +18,7 @@ import (
 	"github.com/streamtime/fleet-providers/shared/permissions"
 	"github.com/streamtime/fleet-providers/shared/provider"
 	"github.com/streamtime/fleet-providers/shared/validate"
+	"github.com/streamtime/fleet-providers/shared/validate/validatetest"
 )
 
 var _ fleet.Validator = (*Validator)(nil)
@@ -68,17 +69,6 @@ func noSecrets(t *testing.T, r provider.Report, secrets ...string) {
 	}
 }
 
-func check(t *testing.T, r provider.Report, name string) provider.Check {
-	t.Helper()
-	for _, c := range r.Checks {
-		if c.Name == name {
-			return c
-		}
-	}
-	t.Fatalf("no check %q in %+v", name, r.Checks)
-	return provider.Check{}
-}
-
 func sorted(xs []string) []string {
 	xs = slices.Clone(xs)
 	slices.Sort(xs)
@@ -102,7 +92,7 @@ func TestKeyModeValid(t *testing.T) {
 		t.Errorf("first check %+v", c)
 	}
 	for _, p := range permissions.AWS {
-		if c := check(t, r, validate.PermissionCheck(p.Name)); c.Status != provider.CheckPassed || c.Permission != p.Name {
+		if c := validatetest.Check(t, r, validate.PermissionCheck(p.Name)); c.Status != provider.CheckPassed || c.Permission != p.Name {
 			t.Errorf("%+v", c)
 		}
 	}
@@ -159,7 +149,7 @@ func TestKeyModeWrongSecret(t *testing.T) {
 	if r.Status != provider.StatusInvalid {
 		t.Fatalf("status %s, want invalid", r.Status)
 	}
-	c := check(t, r, "authentication")
+	c := validatetest.Check(t, r, "authentication")
 	if c.Status != provider.CheckFailed || !strings.Contains(c.Message, "403") {
 		t.Errorf("authentication %+v", c)
 	}
@@ -186,7 +176,7 @@ func TestKeyModeUnknownKey(t *testing.T) {
 	opts := testOptions(fakeURL)
 	opts.HTTPClient = &http.Client{Transport: rec}
 	r := validateKey(t, opts, "AKIAZZZZZZZZZZZZZZZZ", moto.users["fleet-full"].secret)
-	c := check(t, r, "authentication")
+	c := validatetest.Check(t, r, "authentication")
 	if r.Status != provider.StatusInvalid || c.Status != provider.CheckFailed {
 		t.Errorf("status %s, authentication %+v", r.Status, c)
 	}
@@ -227,7 +217,7 @@ func TestAWSErrorCodes(t *testing.T) {
 			opts.RetryMaxAttempts = 1
 			secret := strings.Repeat("s", 40)
 			r := validateKey(t, opts, "AKIAZZZZZZZZZZZZZZZZ", secret)
-			got := check(t, r, "authentication")
+			got := validatetest.Check(t, r, "authentication")
 			if got.Status != c.want || !strings.Contains(got.Message, c.text) {
 				t.Errorf("%+v, want %s mentioning %q", got, c.want, c.text)
 			}
@@ -246,7 +236,7 @@ func TestKeyModeMissingPermission(t *testing.T) {
 	if !slices.Equal(r.MissingPermissions, []string{"eks:CreateCluster"}) {
 		t.Errorf("missing %v", r.MissingPermissions)
 	}
-	c := check(t, r, validate.PermissionCheck("eks:CreateCluster"))
+	c := validatetest.Check(t, r, validate.PermissionCheck("eks:CreateCluster"))
 	if c.Status != provider.CheckFailed || !strings.Contains(c.Message, "control plane") {
 		t.Errorf("%+v: want failed with why", c)
 	}
@@ -273,7 +263,7 @@ func TestSimulationDeniedFallsBackToProbes(t *testing.T) {
 	}
 	probed := map[string]bool{"eks:ListClusters": true, "ec2:DescribeVpcs": true}
 	for _, p := range permissions.AWS {
-		c := check(t, r, validate.PermissionCheck(p.Name))
+		c := validatetest.Check(t, r, validate.PermissionCheck(p.Name))
 		switch {
 		case probed[p.Name] && c.Status != provider.CheckPassed:
 			t.Errorf("%+v: want passed by its probe", c)
@@ -282,7 +272,7 @@ func TestSimulationDeniedFallsBackToProbes(t *testing.T) {
 		}
 	}
 	for _, name := range []string{probeEKS, probeEC2} {
-		if c := check(t, r, name); c.Status != provider.CheckPassed {
+		if c := validatetest.Check(t, r, name); c.Status != provider.CheckPassed {
 			t.Errorf("%+v", c)
 		}
 	}
@@ -296,7 +286,7 @@ func TestSimulationDeniedProbeRefused(t *testing.T) {
 	if r.Status != provider.StatusInvalid || !slices.Equal(r.MissingPermissions, []string{"ec2:DescribeVpcs"}) {
 		t.Fatalf("status %s, missing %v, want invalid for ec2:DescribeVpcs", r.Status, r.MissingPermissions)
 	}
-	if c := check(t, r, probeEC2); c.Status != provider.CheckFailed || !strings.Contains(c.Message, "AccessDenied") {
+	if c := validatetest.Check(t, r, probeEC2); c.Status != provider.CheckFailed || !strings.Contains(c.Message, "AccessDenied") {
 		t.Errorf("%+v", c)
 	}
 	if !strings.Contains(r.Remediation, "ec2:DescribeVpcs") {
@@ -323,7 +313,7 @@ func TestUnreachableSTS(t *testing.T) {
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("took %v", took)
 	}
-	c := check(t, r, "authentication")
+	c := validatetest.Check(t, r, "authentication")
 	if r.Status != provider.StatusError || c.Status != provider.CheckError || !strings.Contains(c.Message, "could not reach AWS STS") {
 		t.Errorf("status %s, %+v", r.Status, c)
 	}
@@ -352,7 +342,7 @@ func TestSlowSTS(t *testing.T) {
 	if took := time.Since(start); took > 1500*time.Millisecond {
 		t.Errorf("took %v; the server sleeps 10s, the per-call timeout is 300ms", took)
 	}
-	c := check(t, r, "authentication")
+	c := validatetest.Check(t, r, "authentication")
 	if r.Status != provider.StatusError || c.Status != provider.CheckError || !strings.Contains(c.Message, "did not answer in time") {
 		t.Errorf("status %s, %+v", r.Status, c)
 	}
@@ -372,11 +362,11 @@ func TestSlowIAM(t *testing.T) {
 	if r.Status != provider.StatusError {
 		t.Errorf("status %s, want error", r.Status)
 	}
-	if c := check(t, r, validate.PermissionCheck("eks:CreateCluster")); c.Status != provider.CheckError {
+	if c := validatetest.Check(t, r, validate.PermissionCheck("eks:CreateCluster")); c.Status != provider.CheckError {
 		t.Errorf("%+v", c)
 	}
 	// The probes answered, so the permissions they exercise are decided all the same.
-	if c := check(t, r, validate.PermissionCheck("eks:ListClusters")); c.Status != provider.CheckPassed {
+	if c := validatetest.Check(t, r, validate.PermissionCheck("eks:ListClusters")); c.Status != provider.CheckPassed {
 		t.Errorf("%+v", c)
 	}
 }
@@ -444,7 +434,7 @@ func TestRoleMode(t *testing.T) {
 	if r.Status != provider.StatusValid {
 		t.Fatalf("status %s: %+v", r.Status, r.Checks)
 	}
-	if c := check(t, r, "external id required"); c.Status != provider.CheckPassed {
+	if c := validatetest.Check(t, r, "external id required"); c.Status != provider.CheckPassed {
 		t.Errorf("%+v", c)
 	}
 	wantSession := "arn:aws:sts::" + motoAccount + ":assumed-role/streamtime-fleet/" + SessionName
@@ -483,11 +473,11 @@ func TestRoleAssumableWithoutExternalID(t *testing.T) {
 	_, gateURL := newSTSGate(t) // the trust policy has no sts:ExternalId condition
 	r := validateRole(t, roleOptions(fakeURL, gateURL), roleProvider(roleARN("streamtime-open")))
 
-	c := check(t, r, "external id required")
+	c := validatetest.Check(t, r, "external id required")
 	if r.Status != provider.StatusInvalid || c.Status != provider.CheckFailed || !strings.Contains(c.Message, "sts:ExternalId") {
 		t.Errorf("status %s, %+v", r.Status, c)
 	}
-	if a := check(t, r, "authentication"); a.Status != provider.CheckPassed {
+	if a := validatetest.Check(t, r, "authentication"); a.Status != provider.CheckPassed {
 		t.Errorf("%+v", a)
 	}
 }
@@ -499,7 +489,7 @@ func TestRoleWrongExternalID(t *testing.T) {
 	p := roleProvider(roleARN("streamtime-fleet"))
 	p.Config["external_id"] = "st-ffffffffffffffffffffffffffffffff"
 	r := validateRole(t, roleOptions(fakeURL, gateURL), p)
-	c := check(t, r, "authentication")
+	c := validatetest.Check(t, r, "authentication")
 	if r.Status != provider.StatusInvalid || c.Status != provider.CheckFailed || !strings.Contains(c.Message, "trust policy") {
 		t.Errorf("status %s, %+v", r.Status, c)
 	}
@@ -517,7 +507,7 @@ func TestRoleWithPath(t *testing.T) {
 
 func TestRoleModeWithoutSourceCredentials(t *testing.T) {
 	r := validateRole(t, testOptions(closedPort(t)), roleProvider(roleARN("streamtime-fleet")))
-	if c := check(t, r, "authentication"); r.Status != provider.StatusError || c.Status != provider.CheckError {
+	if c := validatetest.Check(t, r, "authentication"); r.Status != provider.StatusError || c.Status != provider.CheckError {
 		t.Errorf("status %s, %+v: the service's own setup is not the customer's fault", r.Status, c)
 	}
 }

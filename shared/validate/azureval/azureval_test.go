@@ -17,6 +17,7 @@ import (
 
 	"github.com/streamtime/fleet-providers/shared/permissions"
 	"github.com/streamtime/fleet-providers/shared/provider"
+	"github.com/streamtime/fleet-providers/shared/validate/validatetest"
 )
 
 const (
@@ -172,17 +173,6 @@ func azureProvider() *provider.Provider {
 
 func goodSecret() map[string]string { return map[string]string{"client_secret": clientSecret} }
 
-func checkByName(t *testing.T, r provider.Report, name string) provider.Check {
-	t.Helper()
-	for _, c := range r.Checks {
-		if c.Name == name {
-			return c
-		}
-	}
-	t.Fatalf("no check %q in %+v", name, r.Checks)
-	return provider.Check{}
-}
-
 // assertShape checks what every report must have, whatever happened: every check listed once,
 // and neither the secret nor the token anywhere in it.
 func assertShape(t *testing.T, r provider.Report) {
@@ -192,7 +182,7 @@ func assertShape(t *testing.T, r provider.Report) {
 		t.Errorf("%d checks, want %d: %+v", len(r.Checks), want, r.Checks)
 	}
 	for _, p := range permissions.Azure {
-		checkByName(t, r, PermissionCheckPrefix+p.Name)
+		validatetest.Check(t, r, PermissionCheckPrefix+p.Name)
 	}
 	raw, err := json.Marshal(r)
 	if err != nil {
@@ -245,7 +235,7 @@ func TestValidateWrongSecret(t *testing.T) {
 	if r.Status != provider.StatusInvalid {
 		t.Fatalf("status %s, want invalid", r.Status)
 	}
-	auth := checkByName(t, r, CheckAuthentication)
+	auth := validatetest.Check(t, r, CheckAuthentication)
 	if auth.Status != provider.CheckFailed || !strings.Contains(auth.Message, "AADSTS7000215") {
 		t.Errorf("authentication = %+v", auth)
 	}
@@ -286,7 +276,7 @@ func TestValidateMissingPermission(t *testing.T) {
 			if !slices.Equal(r.MissingPermissions, []string{tc.missing}) {
 				t.Errorf("missing = %v, want [%s]", r.MissingPermissions, tc.missing)
 			}
-			if c := checkByName(t, r, PermissionCheckPrefix+tc.missing); c.Status != provider.CheckFailed {
+			if c := validatetest.Check(t, r, PermissionCheckPrefix+tc.missing); c.Status != provider.CheckFailed {
 				t.Errorf("check = %+v", c)
 			}
 			if !strings.Contains(r.Remediation, tc.missing) || !strings.Contains(r.Remediation, "az role") {
@@ -317,7 +307,7 @@ func TestValidateARMAnswers(t *testing.T) {
 			f.status[tc.route], f.code[tc.route] = tc.status, tc.code
 			r := f.validator(5*time.Second).Validate(context.Background(), azureProvider(), goodSecret())
 			assertShape(t, r)
-			if c := checkByName(t, r, tc.check); c.Status != tc.want {
+			if c := validatetest.Check(t, r, tc.check); c.Status != tc.want {
 				t.Errorf("%s = %+v, want %s", tc.check, c, tc.want)
 			}
 			if r.Status != tc.report {
@@ -341,7 +331,7 @@ func TestValidateUnreachable(t *testing.T) {
 	if r.Status != provider.StatusError {
 		t.Fatalf("status %s, want error: %+v", r.Status, r.Checks)
 	}
-	if c := checkByName(t, r, CheckAuthentication); c.Status != provider.CheckError {
+	if c := validatetest.Check(t, r, CheckAuthentication); c.Status != provider.CheckError {
 		t.Errorf("authentication = %+v", c)
 	}
 	if d := time.Since(start); d > 2*time.Second {
@@ -385,11 +375,11 @@ func TestValidateSlowARM(t *testing.T) {
 	if r.Status != provider.StatusError {
 		t.Fatalf("status %s: %+v", r.Status, r.Checks)
 	}
-	if c := checkByName(t, r, CheckAuthentication); c.Status != provider.CheckPassed {
+	if c := validatetest.Check(t, r, CheckAuthentication); c.Status != provider.CheckPassed {
 		t.Errorf("authentication = %+v", c)
 	}
 	for _, name := range []string{CheckSubscription, CheckProbeAKSList, PermissionCheckPrefix + permissions.Azure[0].Name} {
-		if c := checkByName(t, r, name); c.Status != provider.CheckError {
+		if c := validatetest.Check(t, r, name); c.Status != provider.CheckError {
 			t.Errorf("%s = %+v, want error", name, c)
 		}
 	}
@@ -405,7 +395,7 @@ func TestValidateIncompleteConfiguration(t *testing.T) {
 	if r.Status != provider.StatusInvalid || f.calls.Load() != 0 {
 		t.Errorf("status %s after %d calls", r.Status, f.calls.Load())
 	}
-	if c := checkByName(t, r, CheckAuthentication); !strings.Contains(c.Message, "client_secret") {
+	if c := validatetest.Check(t, r, CheckAuthentication); !strings.Contains(c.Message, "client_secret") {
 		t.Errorf("authentication = %+v", c)
 	}
 }

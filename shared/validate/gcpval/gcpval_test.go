@@ -14,6 +14,7 @@ import (
 	"github.com/streamtime/fleet-providers/shared/permissions"
 	"github.com/streamtime/fleet-providers/shared/provider"
 	"github.com/streamtime/fleet-providers/shared/validate"
+	"github.com/streamtime/fleet-providers/shared/validate/validatetest"
 )
 
 var _ fleet.Validator = (*Validator)(nil)
@@ -54,17 +55,6 @@ func assertNoSecrets(t *testing.T, r provider.Report) {
 			t.Errorf("report contains a secret (%.12q…):\n%s", x, s)
 		}
 	}
-}
-
-func check(t *testing.T, r provider.Report, name string) provider.Check {
-	t.Helper()
-	for _, c := range r.Checks {
-		if c.Name == name {
-			return c
-		}
-	}
-	t.Fatalf("no check %q in %+v", name, r.Checks)
-	return provider.Check{}
 }
 
 func permissionChecks(r provider.Report) []provider.Check {
@@ -120,7 +110,7 @@ func TestValidateWrongKey(t *testing.T) {
 	if r.Status != provider.StatusInvalid {
 		t.Fatalf("status %s, want invalid: %+v", r.Status, r.Checks)
 	}
-	a := check(t, r, CheckAuthentication)
+	a := validatetest.Check(t, r, CheckAuthentication)
 	if a.Status != provider.CheckFailed || !strings.Contains(a.Message, "invalid_grant") || !strings.Contains(a.Message, "rejected") {
 		t.Errorf("authentication: %s %q", a.Status, a.Message)
 	}
@@ -150,7 +140,7 @@ func TestValidateMissingPermission(t *testing.T) {
 	if !slices.Equal(r.MissingPermissions, []string{gone}) {
 		t.Errorf("missing %v, want [%s]", r.MissingPermissions, gone)
 	}
-	if c := check(t, r, validate.PermissionCheck(gone)); c.Status != provider.CheckFailed || !strings.Contains(c.Message, testProject) {
+	if c := validatetest.Check(t, r, validate.PermissionCheck(gone)); c.Status != provider.CheckFailed || !strings.Contains(c.Message, testProject) {
 		t.Errorf("%s: %s %q", c.Name, c.Status, c.Message)
 	}
 	for _, want := range []string{
@@ -163,7 +153,7 @@ func TestValidateMissingPermission(t *testing.T) {
 			t.Errorf("remediation lacks %q:\n%s", want, r.Remediation)
 		}
 	}
-	if c := check(t, r, CheckProbe); c.Status != provider.CheckPassed {
+	if c := validatetest.Check(t, r, CheckProbe); c.Status != provider.CheckPassed {
 		t.Errorf("probe: %s %q", c.Status, c.Message)
 	}
 }
@@ -203,7 +193,7 @@ func TestValidateRefusesExternalAccount(t *testing.T) {
 	})
 	r := run(t, f.validator(2*time.Second), secretFor(string(ext)))
 
-	a := check(t, r, CheckAuthentication)
+	a := validatetest.Check(t, r, CheckAuthentication)
 	if r.Status != provider.StatusInvalid || a.Status != provider.CheckFailed || !strings.Contains(a.Message, "service_account") {
 		t.Errorf("status %s, authentication %s %q", r.Status, a.Status, a.Message)
 	}
@@ -223,7 +213,7 @@ func TestValidateNoKey(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := run(t, New(Options{TokenURL: "http://127.0.0.1:1/token"}), secret)
-			if a := check(t, r, CheckAuthentication); r.Status != provider.StatusInvalid || a.Status != provider.CheckFailed {
+			if a := validatetest.Check(t, r, CheckAuthentication); r.Status != provider.StatusInvalid || a.Status != provider.CheckFailed {
 				t.Errorf("status %s, authentication %s %q", r.Status, a.Status, a.Message)
 			}
 		})
@@ -251,7 +241,7 @@ func TestValidateTokenEndpointUnreachable(t *testing.T) {
 	if r.Status != provider.StatusError {
 		t.Fatalf("status %s, want error: %+v", r.Status, r.Checks)
 	}
-	if a := check(t, r, CheckAuthentication); a.Status != provider.CheckError || !strings.Contains(a.Message, "could not reach") {
+	if a := validatetest.Check(t, r, CheckAuthentication); a.Status != provider.CheckError || !strings.Contains(a.Message, "could not reach") {
 		t.Errorf("authentication: %s %q", a.Status, a.Message)
 	}
 	if time.Since(start) > 2*time.Second {
@@ -264,7 +254,7 @@ func TestValidateTokenEndpointServerError(t *testing.T) {
 	for _, code := range []int{http.StatusInternalServerError, http.StatusServiceUnavailable, http.StatusTooManyRequests} {
 		f := newFake(t, fakeConfig{status: map[string]int{"token": code}})
 		r := run(t, f.validator(2*time.Second), secretFor(keyJSON(registeredKey(), provider.GoogleTokenURL)))
-		if a := check(t, r, CheckAuthentication); r.Status != provider.StatusError || a.Status != provider.CheckError {
+		if a := validatetest.Check(t, r, CheckAuthentication); r.Status != provider.StatusError || a.Status != provider.CheckError {
 			t.Errorf("HTTP %d: status %s, authentication %s %q", code, r.Status, a.Status, a.Message)
 		}
 	}
@@ -286,7 +276,7 @@ func TestValidateSlowServer(t *testing.T) {
 			if r.Status != provider.StatusError {
 				t.Errorf("status %s, want error: %+v", r.Status, r.Checks)
 			}
-			if c := check(t, r, checkName); c.Status != provider.CheckError {
+			if c := validatetest.Check(t, r, checkName); c.Status != provider.CheckError {
 				t.Errorf("%s: %s %q", c.Name, c.Status, c.Message)
 			}
 			// At most the token exchange and one API call, each bounded by perCall.
@@ -319,7 +309,7 @@ func TestValidateRefusesCrossHostRedirect(t *testing.T) {
 	elsewhere := newFake(t, fakeConfig{})
 	f := newFake(t, fakeConfig{redirect: elsewhere.srv.URL + "/token"})
 	r := run(t, f.validator(2*time.Second), secretFor(keyJSON(registeredKey(), provider.GoogleTokenURL)))
-	if a := check(t, r, CheckAuthentication); r.Status != provider.StatusError || a.Status != provider.CheckError {
+	if a := validatetest.Check(t, r, CheckAuthentication); r.Status != provider.StatusError || a.Status != provider.CheckError {
 		t.Errorf("status %s, authentication %s %q", r.Status, a.Status, a.Message)
 	}
 	if n := elsewhere.count("token"); n != 0 {
@@ -348,7 +338,7 @@ func TestValidateTestIAMDenied(t *testing.T) {
 func TestValidateGKEDisabled(t *testing.T) {
 	f := newFake(t, fakeConfig{status: map[string]int{"list": http.StatusForbidden}, reason: map[string]string{"list": "SERVICE_DISABLED"}})
 	r := run(t, f.validator(2*time.Second), secretFor(keyJSON(registeredKey(), provider.GoogleTokenURL)))
-	c := check(t, r, CheckProbe)
+	c := validatetest.Check(t, r, CheckProbe)
 	if r.Status != provider.StatusInvalid || c.Status != provider.CheckFailed || !strings.Contains(c.Message, "SERVICE_DISABLED") {
 		t.Errorf("status %s, probe %s %q", r.Status, c.Status, c.Message)
 	}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/streamtime/fleet-providers/shared/permissions"
 	"github.com/streamtime/fleet-providers/shared/provider"
+	"github.com/streamtime/fleet-providers/shared/validate/validatetest"
 )
 
 const (
@@ -229,17 +230,6 @@ func ociProvider(t testing.TB, key *rsa.PrivateKey, compartment string) *provide
 	return &provider.Provider{ID: "p1", Type: provider.OCI, Config: cfg}
 }
 
-func checkByName(t *testing.T, r provider.Report, name string) provider.Check {
-	t.Helper()
-	for _, c := range r.Checks {
-		if c.Name == name {
-			return c
-		}
-	}
-	t.Fatalf("no check %q in %+v", name, r.Checks)
-	return provider.Check{}
-}
-
 // assertShape checks what every report must have: every check listed once and no key material.
 func assertShape(t *testing.T, r provider.Report) {
 	t.Helper()
@@ -247,7 +237,7 @@ func assertShape(t *testing.T, r provider.Report) {
 		t.Errorf("%d checks, want %d: %+v", len(r.Checks), want, r.Checks)
 	}
 	for _, p := range permissions.OCI {
-		checkByName(t, r, PermissionCheckPrefix+p.Name)
+		validatetest.Check(t, r, PermissionCheckPrefix+p.Name)
 	}
 	raw, err := json.Marshal(r)
 	if err != nil {
@@ -328,7 +318,7 @@ func TestValidateWrongKey(t *testing.T) {
 			if r.Status != provider.StatusInvalid {
 				t.Fatalf("status %s: %+v", r.Status, r.Checks)
 			}
-			if c := checkByName(t, r, CheckAuthentication); c.Status != provider.CheckFailed || !strings.Contains(c.Message, "NotAuthenticated") {
+			if c := validatetest.Check(t, r, CheckAuthentication); c.Status != provider.CheckFailed || !strings.Contains(c.Message, "NotAuthenticated") {
 				t.Errorf("authentication = %+v", c)
 			}
 			if len(r.MissingPermissions) != 0 {
@@ -351,7 +341,7 @@ func TestValidateProbeDenied(t *testing.T) {
 	if r.Status != provider.StatusInvalid {
 		t.Fatalf("status %s: %+v", r.Status, r.Checks)
 	}
-	if c := checkByName(t, r, PermissionCheckPrefix+denied); c.Status != provider.CheckFailed || !strings.Contains(c.Message, "NotAuthorizedOrNotFound") {
+	if c := validatetest.Check(t, r, PermissionCheckPrefix+denied); c.Status != provider.CheckFailed || !strings.Contains(c.Message, "NotAuthorizedOrNotFound") {
 		t.Errorf("check = %+v", c)
 	}
 	if !slices.Equal(r.MissingPermissions, []string{denied}) {
@@ -433,7 +423,7 @@ func TestValidateUnknownRegion(t *testing.T) {
 	if r.Status != provider.StatusInvalid {
 		t.Fatalf("status %s", r.Status)
 	}
-	if c := checkByName(t, r, CheckAuthentication); c.Status != provider.CheckFailed || !strings.Contains(c.Message, "xx-atlantis-1") {
+	if c := validatetest.Check(t, r, CheckAuthentication); c.Status != provider.CheckFailed || !strings.Contains(c.Message, "xx-atlantis-1") {
 		t.Errorf("authentication = %+v", c)
 	}
 	if n := f.calls.Load(); n != 0 {

@@ -37,7 +37,7 @@ type Authorizer struct {
 // New returns an authorizer trusting the tokens cfg describes (AUTH_ISSUER, AUTH_AUDIENCE,
 // AUTH_JWKS): they are required here whatever AUTH_MODE says.
 func New(cfg config.Config, log *slog.Logger) (*Authorizer, error) {
-	v, err := jwtauth.NewVerifier(jwtauth.VerifierConfig{Issuer: cfg.AuthIssuer, Audience: cfg.AuthAudience, JWKS: cfg.AuthJWKS})
+	v, err := jwtauth.NewVerifier(jwtauth.VerifierConfig{Issuer: cfg.AuthIssuer, Audience: cfg.AuthAudience, JWKS: cfg.AuthJWKS, JWKSURL: cfg.AuthJWKSURL})
 	if err != nil {
 		return nil, err
 	}

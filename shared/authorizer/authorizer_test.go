@@ -7,8 +7,10 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"flag"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -280,4 +282,27 @@ func must(b []byte, err error) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// With only the identity provider's jwks_uri configured, the authorizer fetches the keys itself.
+func TestKeysFromJWKSURL(t *testing.T) {
+	key := newKey(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(jwks(key, "k1")) }))
+	defer srv.Close()
+	env := map[string]string{"STORE": "embedded", "AUTH_ISSUER": issuer, "AUTH_AUDIENCE": audience, "AUTH_JWKS_URL": srv.URL}
+	cfg, err := config.FromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := authorizer.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := sign(t, key, "k1", claims{
+		Std: jwt.Claims{Issuer: issuer, Audience: jwt.Audience{audience}, Expiry: jwt.NewNumericDate(time.Now().Add(time.Minute))},
+		Ext: jwtauth.Claims{Org: "acme", Scope: "fleet-providers:read"},
+	})
+	if res, _ := a.Handle(context.Background(), request("Bearer "+tok)); res.Context[auth.ContextOrg] != "acme" {
+		t.Fatalf("token not verified with keys from the JWKS URL: %+v", res)
+	}
 }

@@ -34,6 +34,7 @@ type Config struct {
 	AuthIssuer   string // AUTH_ISSUER
 	AuthAudience string // AUTH_AUDIENCE
 	AuthJWKS     []byte // AUTH_JWKS: JSON Web Key Set (inline JSON)
+	AuthJWKSURL  string // AUTH_JWKS_URL: the issuer's jwks_uri (https), fetched and refreshed
 	// TrustAuthorizer makes handlers take the principal from the API Gateway Lambda authorizer's
 	// context instead of verifying the token again (AUTH_MODE=authorizer).
 	TrustAuthorizer bool
@@ -72,6 +73,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		AuthIssuer:     getenv("AUTH_ISSUER"),
 		AuthAudience:   getenv("AUTH_AUDIENCE"),
 		AuthJWKS:       []byte(getenv("AUTH_JWKS")),
+		AuthJWKSURL:    getenv("AUTH_JWKS_URL"),
 	}
 	var errs []error
 	num := func(name string, def int) int {
@@ -137,8 +139,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if c.ValidateTimeout >= 29*time.Second {
 		errs = append(errs, errors.New("VALIDATE_TIMEOUT must stay under API Gateway's 29 s limit"))
 	}
-	if !c.TrustAuthorizer && (c.AuthIssuer == "" || c.AuthAudience == "" || len(c.AuthJWKS) == 0) {
-		errs = append(errs, errors.New("AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS are required unless AUTH_MODE=authorizer"))
+	if !c.TrustAuthorizer && (c.AuthIssuer == "" || c.AuthAudience == "" || (len(c.AuthJWKS) == 0 && c.AuthJWKSURL == "")) {
+		errs = append(errs, errors.New("AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS or AUTH_JWKS_URL are required unless AUTH_MODE=authorizer"))
 	}
 	return c, errors.Join(errs...)
 }

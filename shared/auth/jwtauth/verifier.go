@@ -5,16 +5,16 @@
 package jwtauth
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/streamtime/fleet-providers/shared/auth"
 	"net/http"
 	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/streamtime/fleet-providers/shared/auth"
 )
 
 // Algorithms accepted for tokens; "none" and HMAC are never accepted.
@@ -24,8 +24,12 @@ var algorithms = []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jose.RS512, j
 type VerifierConfig struct {
 	Issuer   string
 	Audience string
-	// JWKS is a JSON Web Key Set with the issuer's public keys.
-	JWKS []byte
+	// JWKS is a JSON Web Key Set with the issuer's public keys, and/or JWKSURL the issuer's
+	// jwks_uri (https) to fetch, cache and refetch it from when the issuer rotates its keys.
+	JWKS    []byte
+	JWKSURL string
+	// HTTPClient fetches JWKSURL (default: a plain client; redirects are never followed).
+	HTTPClient *http.Client
 	// Leeway tolerates clock skew on exp/nbf/iat (default 30 s).
 	Leeway time.Duration
 	Now    func() time.Time
@@ -34,8 +38,9 @@ type VerifierConfig struct {
 // Verifier checks JWT bearer tokens: signature against the configured keys, issuer, audience,
 // expiry, and the org and scope claims.
 type Verifier struct {
-	cfg  VerifierConfig
-	keys jose.JSONWebKeySet
+	cfg    VerifierConfig
+	keys   jose.JSONWebKeySet // configured inline
+	remote *remoteKeys        // fetched from JWKSURL, if set
 }
 
 // NewVerifier validates cfg and parses its key set.
@@ -43,16 +48,19 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 	if cfg.Issuer == "" || cfg.Audience == "" {
 		return nil, errors.New("auth: issuer and audience are required")
 	}
+	if len(cfg.JWKS) == 0 && cfg.JWKSURL == "" {
+		return nil, errors.New("auth: a JWKS or a JWKS URL is required")
+	}
 	var keys jose.JSONWebKeySet
-	if err := json.Unmarshal(cfg.JWKS, &keys); err != nil {
-		return nil, fmt.Errorf("auth: JWKS is not a JSON Web Key Set: %w", err)
+	if len(cfg.JWKS) > 0 {
+		var err error
+		if keys, err = parseKeySet(cfg.JWKS); err != nil {
+			return nil, fmt.Errorf("auth: JWKS: %w", err)
+		}
 	}
-	if len(keys.Keys) == 0 {
-		return nil, errors.New("auth: JWKS has no keys")
-	}
-	for _, k := range keys.Keys {
-		if !k.IsPublic() {
-			return nil, errors.New("auth: JWKS must hold public keys only")
+	if cfg.JWKSURL != "" {
+		if err := checkJWKSURL(cfg.JWKSURL); err != nil {
+			return nil, fmt.Errorf("auth: %w", err)
 		}
 	}
 	if cfg.Leeway == 0 {
@@ -61,7 +69,11 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Verifier{cfg: cfg, keys: keys}, nil
+	v := &Verifier{cfg: cfg, keys: keys}
+	if cfg.JWKSURL != "" {
+		v.remote = newRemoteKeys(cfg.JWKSURL, cfg.HTTPClient, cfg.Now)
+	}
+	return v, nil
 }
 
 // Claims are the token claims this service reads beyond the registered ones.
@@ -103,15 +115,11 @@ func (v *Verifier) Verify(token string) (auth.Principal, error) {
 }
 
 func (v *Verifier) key(kid string) (jose.JSONWebKey, bool) {
-	if kid != "" {
-		ks := v.keys.Key(kid)
-		if len(ks) == 0 {
-			return jose.JSONWebKey{}, false
-		}
-		return ks[0], true
+	if k, ok := keyIn(v.keys, kid); ok {
+		return k, true
 	}
-	if len(v.keys.Keys) == 1 {
-		return v.keys.Keys[0], true
+	if v.remote != nil {
+		return v.remote.lookup(kid)
 	}
 	return jose.JSONWebKey{}, false
 }

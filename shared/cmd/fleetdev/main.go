@@ -70,7 +70,7 @@ func devConfig() (config.Config, error) {
 			env[k] = v
 		}
 	}
-	if env["AUTH_JWKS"] == "" {
+	if env["AUTH_JWKS"] == "" && env["AUTH_JWKS_URL"] == "" {
 		key, err := jwtauth.LoadOrCreateDevKey(env["DATA_DIR"])
 		if err != nil {
 			return config.Config{}, fmt.Errorf("development key: %w", err)
@@ -100,7 +100,7 @@ func serve(args []string) error {
 	if cfg.TrustAuthorizer {
 		return errors.New("serve verifies tokens itself: AUTH_MODE=authorizer is for functions behind API Gateway")
 	}
-	verifier, err := jwtauth.NewVerifier(jwtauth.VerifierConfig{Issuer: cfg.AuthIssuer, Audience: cfg.AuthAudience, JWKS: cfg.AuthJWKS})
+	verifier, err := jwtauth.NewVerifier(jwtauth.VerifierConfig{Issuer: cfg.AuthIssuer, Audience: cfg.AuthAudience, JWKS: cfg.AuthJWKS, JWKSURL: cfg.AuthJWKSURL})
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ token: bin/fleetdev ## print a development bearer token: make token ORG=acme [SC
 # ---- tests -----------------------------------------------------------------------------------
 
 .PHONY: venv
-venv: $(VENV)/.installed ## install the Python test tools (moto, cfn-lint) into .venv
+venv: $(VENV)/.installed ## install the Python tools (moto, cfn-lint, aws-sam-cli) into .venv
 
 $(VENV)/.installed: .ci/requirements.txt
 	python3 -m venv $(VENV)

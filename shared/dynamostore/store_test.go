@@ -7,7 +7,6 @@ import (
 	"maps"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -166,14 +165,10 @@ func TestThrottlingIsUnavailable(t *testing.T) {
 }
 
 func TestUnreachableIsUnavailable(t *testing.T) {
-	port, err := testenv.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := dynamodb.NewFromConfig(testenv.AWSConfig("http://127.0.0.1:"+strconv.Itoa(port)), func(o *dynamodb.Options) {
+	client := dynamodb.NewFromConfig(testenv.AWSConfig("http://"+testenv.ClosedAddr), func(o *dynamodb.Options) {
 		o.RetryMaxAttempts = 1
 	})
-	_, err = dynamostore.New(client, "providers").Get(context.Background(), "org-a", "x")
+	_, err := dynamostore.New(client, "providers").Get(context.Background(), "org-a", "x")
 	if !errors.Is(err, provider.ErrUnavailable) {
 		t.Fatalf("Get with DynamoDB down: %v, want ErrUnavailable", err)
 	}

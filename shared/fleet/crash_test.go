@@ -467,11 +467,7 @@ func testThrottling(t *testing.T, emu emulators) {
 // nothing anywhere; the identifier is still free.
 func testSecretsOutage(t *testing.T, emu emulators) {
 	b := newBackends(t, emu)
-	port, err := testenv.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	down := secretsmanager.NewFromConfig(testenv.AWSConfig("http://127.0.0.1:"+strconv.Itoa(port)), func(o *secretsmanager.Options) {
+	down := secretsmanager.NewFromConfig(testenv.AWSConfig("http://"+testenv.ClosedAddr), func(o *secretsmanager.Options) {
 		o.Retryer = retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = 2; o.MaxBackoff = 10 * time.Millisecond })
 	})
 	downSecrets, err := smsecrets.New(down, smsecrets.Options{Prefix: "test/" + uuid.NewString()})

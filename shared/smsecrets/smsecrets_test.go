@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -193,15 +192,11 @@ func TestThrottlingIsUnavailable(t *testing.T) {
 }
 
 func TestUnreachableIsUnavailable(t *testing.T) {
-	port, err := testenv.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := secretsmanager.NewFromConfig(testenv.AWSConfig("http://127.0.0.1:"+strconv.Itoa(port)), func(o *secretsmanager.Options) {
+	client := secretsmanager.NewFromConfig(testenv.AWSConfig("http://"+testenv.ClosedAddr), func(o *secretsmanager.Options) {
 		o.RetryMaxAttempts = 1
 	})
 	s := newStore(t, client, smsecrets.Options{})
-	err = s.Put(context.Background(), fleet.SecretRef{Org: "o", ProviderID: uuid.NewString()}, uuid.NewString(), map[string]string{"k": "v"})
+	err := s.Put(context.Background(), fleet.SecretRef{Org: "o", ProviderID: uuid.NewString()}, uuid.NewString(), map[string]string{"k": "v"})
 	if !errors.Is(err, provider.ErrUnavailable) {
 		t.Fatalf("Put with Secrets Manager down: %v, want ErrUnavailable", err)
 	}

@@ -119,3 +119,8 @@ func waitHTTP(url string, limit time.Duration) error {
 	}
 	return lastErr
 }
+
+// ClosedAddr is a loopback address nothing listens on, for "provider unreachable" tests. It is a
+// privileged port no test binds: a free port picked and closed could be taken meanwhile by an
+// emulator another test package starts on a free port, and answer.
+const ClosedAddr = "127.0.0.1:1"

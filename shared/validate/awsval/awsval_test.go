@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -17,6 +16,7 @@ import (
 	"github.com/streamtime/fleet-providers/shared/fleet"
 	"github.com/streamtime/fleet-providers/shared/permissions"
 	"github.com/streamtime/fleet-providers/shared/provider"
+	"github.com/streamtime/fleet-providers/shared/testenv"
 	"github.com/streamtime/fleet-providers/shared/validate"
 	"github.com/streamtime/fleet-providers/shared/validate/validatetest"
 )
@@ -294,15 +294,7 @@ func TestSimulationDeniedProbeRefused(t *testing.T) {
 	}
 }
 
-func closedPort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr
-}
+func closedPort(*testing.T) string { return "http://" + testenv.ClosedAddr }
 
 func TestUnreachableSTS(t *testing.T) {
 	opts := testOptions(closedPort(t))

@@ -3,7 +3,6 @@ package azureval
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/streamtime/fleet-providers/shared/permissions"
 	"github.com/streamtime/fleet-providers/shared/provider"
+	"github.com/streamtime/fleet-providers/shared/testenv"
 	"github.com/streamtime/fleet-providers/shared/validate/validatetest"
 )
 
@@ -318,12 +318,7 @@ func TestValidateARMAnswers(t *testing.T) {
 }
 
 func TestValidateUnreachable(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "https://" + ln.Addr().String()
-	ln.Close()
+	base := "https://" + testenv.ClosedAddr
 	v := New(Options{Cloud: testCloud(base), Transport: &http.Client{}, PerCallTimeout: 2 * time.Second})
 	start := time.Now()
 	r := v.Validate(context.Background(), azureProvider(), goodSecret())

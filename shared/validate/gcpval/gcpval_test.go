@@ -3,7 +3,6 @@ package gcpval
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/streamtime/fleet-providers/shared/fleet"
 	"github.com/streamtime/fleet-providers/shared/permissions"
 	"github.com/streamtime/fleet-providers/shared/provider"
+	"github.com/streamtime/fleet-providers/shared/testenv"
 	"github.com/streamtime/fleet-providers/shared/validate"
 	"github.com/streamtime/fleet-providers/shared/validate/validatetest"
 )
@@ -221,15 +221,7 @@ func TestValidateNoKey(t *testing.T) {
 }
 
 // closedURL is a loopback URL nothing listens on.
-func closedURL(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr
-}
+func closedURL(*testing.T) string { return "http://" + testenv.ClosedAddr }
 
 func TestValidateTokenEndpointUnreachable(t *testing.T) {
 	f := newFake(t, fakeConfig{})

@@ -10,7 +10,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/streamtime/fleet-providers/shared/permissions"
 	"github.com/streamtime/fleet-providers/shared/provider"
+	"github.com/streamtime/fleet-providers/shared/testenv"
 	"github.com/streamtime/fleet-providers/shared/validate/validatetest"
 )
 
@@ -360,12 +360,7 @@ func TestValidateProbeDenied(t *testing.T) {
 
 func TestValidateUnreachable(t *testing.T) {
 	keys(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	host := "https://" + ln.Addr().String()
-	ln.Close()
+	host := "https://" + testenv.ClosedAddr
 	v := New(Options{Host: host, HTTPClient: &http.Client{}, PerCallTimeout: 2 * time.Second})
 	start := time.Now()
 	r := v.Validate(context.Background(), ociProvider(t, goodKey, ""), map[string]string{"private_key": goodPEM})

@@ -3,13 +3,13 @@
 package validatorstest
 
 import (
-	"net"
 	"testing"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 
 	"github.com/streamtime/fleet-providers/shared/fleet"
+	"github.com/streamtime/fleet-providers/shared/testenv"
 	"github.com/streamtime/fleet-providers/shared/validate/awsval"
 	"github.com/streamtime/fleet-providers/shared/validate/azureval"
 	"github.com/streamtime/fleet-providers/shared/validate/gcpval"
@@ -19,12 +19,7 @@ import (
 
 // Unreachable returns every cloud's validator with all endpoints on a closed loopback port.
 func Unreachable(tb testing.TB) fleet.Validators {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := testenv.ClosedAddr
 	const timeout = 2 * time.Second
 	h, hs := "http://"+addr, "https://"+addr
 	return validators.With(validators.Options{

@@ -39,10 +39,15 @@ type requestError struct{ p *Problem }
 
 func (e *requestError) Error() string { return e.p.Title + ": " + e.p.Detail }
 
-func badRequest(field, reason string) error {
+// invalidInput is the 400 answer naming each invalid field.
+func invalidInput(fields ...provider.FieldError) *Problem {
 	p := problem(http.StatusBadRequest, "invalid-input", "Invalid input", "The request has invalid fields.")
-	p.Errors = []provider.FieldError{{Field: field, Reason: reason}}
-	return &requestError{p}
+	p.Errors = fields
+	return p
+}
+
+func badRequest(field, reason string) error {
+	return &requestError{invalidInput(provider.FieldError{Field: field, Reason: reason})}
 }
 
 // problemFor is the one mapping from errors to HTTP answers. Only the words written here reach
@@ -55,13 +60,9 @@ func problemFor(err error) *Problem {
 	case errors.As(err, &re):
 		return re.p
 	case errors.As(err, &ve):
-		p := problem(http.StatusBadRequest, "invalid-input", "Invalid input", "The request has invalid fields.")
-		p.Errors = ve.Fields
-		return p
+		return invalidInput(ve.Fields...)
 	case errors.Is(err, provider.ErrInvalidCursor):
-		p := problem(http.StatusBadRequest, "invalid-input", "Invalid input", "The request has invalid fields.")
-		p.Errors = []provider.FieldError{{Field: "cursor", Reason: "is not a cursor this list returned for this organization"}}
-		return p
+		return invalidInput(provider.FieldError{Field: "cursor", Reason: "is not a cursor this list returned for this organization"})
 	case errors.Is(err, auth.ErrUnauthenticated):
 		return problem(http.StatusUnauthorized, "unauthenticated", "Unauthenticated", "A valid bearer token is required.")
 	case errors.Is(err, auth.ErrForbidden):

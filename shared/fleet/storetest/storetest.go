@@ -231,18 +231,7 @@ func testConcurrentCreates(t *testing.T, s fleet.Store) {
 		}()
 	}
 	wg.Wait()
-	ok := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			ok++
-		case !errors.Is(err, provider.ErrConflict):
-			t.Errorf("concurrent Create: %v, want nil or ErrConflict", err)
-		}
-	}
-	if ok != 1 {
-		t.Fatalf("%d of %d concurrent creates succeeded, want exactly 1", ok, n)
-	}
+	exactlyOne(t, errs, provider.ErrConflict, "concurrent creates")
 	items, _, err := s.List(ctx, "org-a", 100, "")
 	if err != nil || len(items) != 1 {
 		t.Fatalf("List after concurrent creates = %d items, %v; want 1", len(items), err)
@@ -304,18 +293,7 @@ func testConcurrentUpdates(t *testing.T, s fleet.Store) {
 		}()
 	}
 	wg.Wait()
-	ok := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			ok++
-		case !errors.Is(err, provider.ErrStale):
-			t.Errorf("concurrent Update: %v, want nil or ErrStale", err)
-		}
-	}
-	if ok != 1 {
-		t.Fatalf("%d of %d updates from the same read succeeded, want exactly 1", ok, n)
-	}
+	exactlyOne(t, errs, provider.ErrStale, "updates from the same read")
 	if got := mustGet(t, s, "org-a", p.ID); got.Version != 2 {
 		t.Fatalf("Version after contended updates = %d, want 2", got.Version)
 	}
@@ -551,4 +529,21 @@ func testReturnsCopies(t *testing.T, s fleet.Store) {
 	items[0].Config["project_id"] = "changed-too"
 	items[0].SecretFields[0] = "changed-too"
 	assertEqual(t, "after mutating returned copies", mustGet(t, s, "org-a", p.ID), want)
+}
+
+// exactlyOne checks that one of errs is nil and every other is the loser's error want.
+func exactlyOne(t *testing.T, errs []error, want error, what string) {
+	t.Helper()
+	ok := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, want):
+			t.Errorf("%s: %v, want nil or %v", what, err, want)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d of %d %s succeeded, want exactly 1", ok, len(errs), what)
+	}
 }

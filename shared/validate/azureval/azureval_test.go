@@ -242,7 +242,7 @@ func TestValidateWrongSecret(t *testing.T) {
 	if len(r.MissingPermissions) != 0 {
 		t.Errorf("missing permissions %v after a failed authentication; nothing was checked", r.MissingPermissions)
 	}
-	if strings.Contains(mustJSON(t, r), "not-the-secret") {
+	if strings.Contains(validatetest.MustJSON(t, r), "not-the-secret") {
 		t.Error("report contains the submitted secret")
 	}
 }
@@ -442,15 +442,6 @@ func TestAllowed(t *testing.T) {
 
 func without(list []string, drop string) []string {
 	return slices.DeleteFunc(slices.Clone(list), func(s string) bool { return s == drop })
-}
-
-func mustJSON(t *testing.T, v any) string {
-	t.Helper()
-	raw, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(raw)
 }
 
 // Discovery, token and then the ARM calls together: 3 × latency, where one after another would

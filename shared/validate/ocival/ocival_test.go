@@ -440,7 +440,7 @@ func TestValidateUnusableKey(t *testing.T) {
 			if r.Status != provider.StatusInvalid {
 				t.Errorf("status %s: %+v", r.Status, r.Checks)
 			}
-			if strings.Contains(mustJSON(t, r), "wrong-"+passphrase) {
+			if strings.Contains(validatetest.MustJSON(t, r), "wrong-"+passphrase) {
 				t.Error("report contains the passphrase")
 			}
 		})
@@ -475,15 +475,6 @@ func TestLocation(t *testing.T) {
 	if got := (config{tenancy: tenancyOCID, compartment: tenancyOCID}).location(); got != "tenancy" {
 		t.Errorf("location = %q", got)
 	}
-}
-
-func mustJSON(t *testing.T, v any) string {
-	t.Helper()
-	raw, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(raw)
 }
 
 // GetUser and every probe must be in flight together: run one after another they would take

@@ -2,6 +2,7 @@
 package validatetest
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/streamtime/fleet-providers/shared/provider"
@@ -17,4 +18,14 @@ func Check(tb testing.TB, r provider.Report, name string) provider.Check {
 	}
 	tb.Fatalf("no check %q in %+v", name, r.Checks)
 	return provider.Check{}
+}
+
+// MustJSON is v as JSON (reports are checked as clients receive them).
+func MustJSON(tb testing.TB, v any) string {
+	tb.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(raw)
 }
